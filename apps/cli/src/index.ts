@@ -1,0 +1,2 @@
+export { CliError } from './output';
+export { createProgram } from './program';

@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { registerBench } from './commands/bench';
+import { registerDoctor } from './commands/doctor';
+import { cliVersion } from './version';
+
+/** Builds the `cir` command tree. */
+export function createProgram(): Command {
+  const program = new Command('cir')
+    .version(cliVersion)
+    .description(
+      'Composed and multi-turn image retrieval: index a catalog, query it turn by turn ("like this one, but red"),\n' +
+        'train and evaluate MAI, CoLLM, CIR-LVLM and DAR on the standard benchmarks, and generate training data.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Environment:
+  CIR_BACKEND     force a tfjs backend: tensorflow-gpu, tensorflow, wasm or cpu (default: fastest available)
+  CIR_SHARED_DIR  folder holding benchmarks/ annotation files (default: ../shared)
+
+Start with:
+  cir doctor      what this machine can run
+  cir bench --all performance figures`,
+    );
+  registerDoctor(program);
+  registerBench(program);
+  return program;
+}

@@ -1,0 +1,56 @@
+import { tf } from '../backend';
+import type { Rng } from '../rng';
+import { Linear } from './linear';
+import { Module, toRng } from './module';
+
+export type FeedForwardActivation = 'gelu' | 'swiglu';
+
+export interface FeedForwardOptions {
+  dim: number;
+  /** Hidden width; defaults to 4 × dim. */
+  hiddenDim?: number;
+  activation?: FeedForwardActivation;
+  bias?: boolean;
+  seed?: number | Rng;
+}
+
+/** Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)) (Hendrycks & Gimpel 2016). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}
+
+/** SiLU / swish, x·σ(x). */
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/**
+ * Position-wise feed-forward network: `W2·GELU(W1·x)` (Vaswani et al. 2017), or the gated
+ * `W2·(SiLU(W1·x) ⊙ W3·x)` of SwiGLU (Shazeer 2020) used by Llama-style decoders.
+ */
+export class FeedForward extends Module {
+  readonly up: Linear;
+  readonly gate: Linear | undefined;
+  readonly down: Linear;
+  readonly activation: FeedForwardActivation;
+
+  constructor(options: FeedForwardOptions) {
+    super();
+    const hiddenDim = options.hiddenDim ?? 4 * options.dim;
+    const bias = options.bias ?? true;
+    const rng = toRng(options.seed, 'feed-forward');
+    this.activation = options.activation ?? 'gelu';
+    this.up = this.addModule('up', new Linear(options.dim, hiddenDim, { bias, seed: rng }));
+    this.gate =
+      this.activation === 'swiglu'
+        ? this.addModule('gate', new Linear(options.dim, hiddenDim, { bias, seed: rng }))
+        : undefined;
+    this.down = this.addModule('down', new Linear(hiddenDim, options.dim, { bias, seed: rng }));
+  }
+
+  /** @param x `[..., dim]` @returns `[..., dim]` */
+  apply(x: tf.Tensor): tf.Tensor {
+    const hidden = this.gate ? tf.mul(silu(this.gate.apply(x)), this.up.apply(x)) : gelu(this.up.apply(x));
+    return this.down.apply(hidden);
+  }
+}
