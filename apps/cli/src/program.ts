@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerData } from './commands/data';
 import { registerDoctor } from './commands/doctor';
+import { registerEval } from './commands/eval';
+import { registerTrain } from './commands/train';
 import { cliVersion } from './version';
 
 /** Builds the `cir` command tree. */
@@ -24,6 +27,9 @@ Start with:
   cir bench --all performance figures`,
     );
   registerDoctor(program);
+  registerData(program);
+  registerTrain(program);
+  registerEval(program);
   registerBench(program);
   return program;
 }

@@ -77,3 +77,5 @@ export type { TopKOptions, TopKResult } from './similarity/top-k';
 export { topK } from './similarity/top-k';
 export type { TopKBenchmarkOptions, TopKBenchmarkResult } from './similarity/top-k-benchmark';
 export { benchmarkTopK } from './similarity/top-k-benchmark';
+export type { TrainingProgress, TrainLoopOptions, TrainLoopResult } from './training/train-loop';
+export { runTrainingLoop } from './training/train-loop';

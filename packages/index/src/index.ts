@@ -1,3 +1,25 @@
-// Gallery stores (exact and embedded ANN) and ranking.
-// This package exports nothing yet: its issue has not landed.
-export {};
+// @cir/index: gallery stores (exact in memory, embedded ANN on LanceDB) and the shared retrieval contract.
+
+export type { AnnBenchmarkOptions, AnnBenchmarkResult } from './ann-benchmark';
+export { benchmarkAnnRecall } from './ann-benchmark';
+export { indexBenchmarks } from './benchmarks';
+export type {
+  ComposedRetriever,
+  GalleryItem,
+  RankedResult,
+  RetrievalSession,
+  TurnInput,
+  TurnResult,
+} from './composed-retriever';
+export type { ExactStoreOptions, SaveExactStoreOptions } from './exact-store';
+export { ExactStore, loadExactStore } from './exact-store';
+export type {
+  BuildLanceStoreOptions,
+  LanceBuildStage,
+  LanceIndexOptions,
+  LanceSearchParameters,
+} from './lance-store';
+export { buildLanceStore, defaultLanceIndex, defaultSearchParameters, LanceStore } from './lance-store';
+export type { DirectoryReplaceStage, ReplaceDirectoryHooks } from './replace-directory';
+export { DuplicateIdError, InvalidItemError, StoreFormatError } from './store-errors';
+export type { ExcludeIds, SearchHit, SearchOptions, VectorItem, VectorStore } from './vector-store';

@@ -1,3 +1,41 @@
-// MAI: two-stage semantic aggregation, MIO memory, Cyclic Combination Loss, rollback handling.
-// This package exports nothing yet: its issue has not landed.
-export {};
+// @cir/models-mai: MAI (ICLR 2025) — TSA (BSA + MSA), MIO memory, CCL training, rollback and combination turns.
+
+export type { AggregationInput, AggregationLayerOptions, AggregationOutput } from './aggregation-layer';
+export { AggregationLayer, AggregationStack } from './aggregation-layer';
+export type { SessionBatch } from './batches';
+export { buildSessionBatch, disposeSessionBatch } from './batches';
+export type { CclTerms, MaiConfig, MemoryPolicyName, Pooling } from './config';
+export { ALL_CCL_TERMS, DEFAULT_MAI_CONFIG, PAPER_MAI_CONFIG } from './config';
+export {
+  evaluateMaiModel,
+  evaluateZeroShotBaselines,
+  galleryEmbeddings,
+  scoreFashionMt,
+  sessionQueries,
+} from './evaluate-mai';
+export type { FashionMtData, Session } from './fashion-mt-data';
+export { loadFashionMtData } from './fashion-mt-data';
+export type { TokenEncoder, TokenFeatures } from './features';
+export { MaiFeatures, selectRows } from './features';
+export type { MaiModelInfo } from './mai-files';
+export { loadMaiModel, saveMaiModel } from './mai-files';
+export type { BsaOutput, TokenInput } from './mai-model';
+export { MaiModel } from './mai-model';
+export type { MaiContext, MethodResult, TrainedVariant } from './mai-pipeline';
+export {
+  DEFAULT_MAI_STEPS,
+  evaluateVariant,
+  prepareMaiContext,
+  trainedVariant,
+  variantDirectory,
+  zeroShotResults,
+} from './mai-pipeline';
+export type { MaiVariant } from './methods';
+export { MAI_ABLATIONS, MAI_METHODS } from './methods';
+export { MemoryUpdate } from './multi-turn-iterative-optimization';
+export type { TurnIntent } from './retrospective-text';
+export { readTurnIntent } from './retrospective-text';
+export type { TurnEmbeddings } from './session-forward';
+export { forwardSessions } from './session-forward';
+export type { TrainMaiOptions } from './train-mai';
+export { maiRunId, trainMai } from './train-mai';

@@ -1,9 +1,15 @@
 import { type BenchmarkDefinition, coreTensorBenchmarks, summarizeBenchmark } from '@cir/core-tensor';
+import { indexBenchmarks } from '@cir/index';
+import { mioBenchmarks } from '@cir/mio';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError, printResult } from '../output';
 
 /** Every benchmark the CLI knows, from the packages that define them. */
-export const benchmarks: BenchmarkDefinition[] = [...coreTensorBenchmarks];
+export const benchmarks: BenchmarkDefinition[] = [
+  ...coreTensorBenchmarks,
+  ...mioBenchmarks,
+  ...indexBenchmarks,
+];
 
 function parseNumber(value: string): number {
   const parsed = Number(value);

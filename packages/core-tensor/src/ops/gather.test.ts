@@ -46,6 +46,15 @@ describe('gatherRows', () => {
     expect(Array.from(gradient.dataSync())).toEqual([0, 0, 4, 6, 5, 6]);
   });
 
+  it('keeps the ids alive for the backward pass when the forward pass runs inside a tidy', () => {
+    const table = randomVariable([5, 3], 4);
+    const { grads } = tf.variableGrads(() => {
+      const ids = tf.tensor1d([4, 4, 0], 'int32');
+      return tf.sum(gatherRows(table as tf.Tensor2D, ids)) as tf.Scalar;
+    }, [table]);
+    expect(Array.from(grads[table.name]!.dataSync())).toEqual([1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2]);
+  });
+
   it('gradient matches finite differences', () => {
     const table = randomVariable([7, 5], 3);
     const ids = tf.tensor2d(

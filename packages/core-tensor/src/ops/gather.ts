@@ -13,12 +13,14 @@ import { tf } from '../backend';
 export function gatherRows(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const [rows, dim] = table.shape;
   const flatIds = tf.reshape(ids, [-1]) as tf.Tensor1D;
-  const lookup = tf.customGrad((source) => {
+  const lookup = tf.customGrad((source, save) => {
+    // Saved, not captured: autodiff disposes the forward pass's other tensors before the backward pass runs.
+    (save as tf.GradSaveFunc)([flatIds]);
     const value = tf.gather(source as tf.Tensor2D, flatIds);
     return {
       value,
-      gradFunc: (dy) =>
-        tf.scatterND(tf.reshape(flatIds, [-1, 1]), tf.reshape(dy as tf.Tensor, [-1, dim]), [rows, dim]),
+      gradFunc: (dy, saved) =>
+        tf.scatterND(tf.reshape(saved[0]!, [-1, 1]), tf.reshape(dy as tf.Tensor, [-1, dim]), [rows, dim]),
     };
   });
   const flat = lookup(table) as tf.Tensor2D;

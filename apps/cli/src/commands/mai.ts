@@ -1,0 +1,222 @@
+import { join, resolve } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@cir/core-tensor';
+import { toMarkdown } from '@cir/eval';
+import {
+  DEFAULT_MAI_STEPS,
+  evaluateVariant,
+  MAI_ABLATIONS,
+  MAI_METHODS,
+  type MaiContext,
+  type MethodResult,
+  prepareMaiContext,
+  trainedVariant,
+  zeroShotResults,
+} from '@cir/models-mai';
+import type { Command } from 'commander';
+import { integerAtLeast, printResult } from '../output';
+import { ProgressBar } from '../progress';
+
+interface MaiCommandOptions {
+  data: string;
+  encoder?: string;
+  steps: number;
+  seed: number;
+  json?: boolean;
+}
+
+async function context(options: MaiCommandOptions, bar: ProgressBar): Promise<MaiContext> {
+  return prepareMaiContext({
+    dataDirectory: options.data,
+    encoderDirectory: options.encoder,
+    onProgress: (stage, done, total) => bar.update(stage, done, total),
+  });
+}
+
+function trainingProgress(bar: ProgressBar, name: string) {
+  return (progress: { step: number; totalSteps: number; loss: number; examplesPerSecond: number }) =>
+    bar.update(`train ${name}`, progress.step, progress.totalSteps, `loss ${progress.loss.toFixed(3)}`);
+}
+
+const COLUMNS = [
+  'method',
+  'C R@1',
+  'C R@5',
+  'C R@10',
+  'C R@20',
+  'R R@1',
+  'R R@5',
+  'R R@10',
+  'R R@20',
+  'Mean',
+];
+
+/** One table row: combination recalls, rollback recalls, Mean. */
+function row(result: MethodResult): (string | number | undefined)[] {
+  const { combination: c, rollback: r } = result;
+  return [
+    result.method,
+    c?.recallAt1,
+    c?.recallAt5,
+    c?.recallAt10,
+    c?.recallAt20,
+    r?.recallAt1,
+    r?.recallAt5,
+    r?.recallAt10,
+    r?.recallAt20,
+    result.mean,
+  ];
+}
+
+export function registerTrainMai(train: Command): void {
+  train
+    .command('mai')
+    .description(
+      'Train MAI on FashionMT-format sessions (cached frozen features, AdamW one-cycle, checkpoints, resume).',
+    )
+    .requiredOption('--data <dir>', 'a world from `cir data generate` (fashionmt/ + captions.jsonl)')
+    .option('--encoder <dir>', 'frozen encoder folder (default <data>/encoder)')
+    .option('--out <dir>', 'where to copy the trained model (it is also kept under <data>/models/)')
+    .option('--steps <n>', 'training steps of 32 sessions', integerAtLeast(1), DEFAULT_MAI_STEPS)
+    .option('--seed <n>', 'seed', integerAtLeast(0), 1)
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      `
+Checkpoints go to <data>/models/mai-<hash>.run/ every 25 steps; run the same command again after an interruption
+(even kill -9) and it resumes. A finished model is reused by \`cir eval mai\`.
+
+Example:
+  cir train mai --data world`,
+    )
+    .action(async (options: MaiCommandOptions & { out?: string }) => {
+      const bar = new ProgressBar(!options.json);
+      const prepared = await context(options, bar);
+      const mai = MAI_METHODS[0]!;
+      const trained = await trainedVariant(prepared, mai, {
+        steps: options.steps,
+        seed: options.seed,
+        onProgress: trainingProgress(bar, 'mai'),
+      });
+      const result = await evaluateVariant(prepared, trained, mai.description);
+      bar.stop();
+      if (options.out) {
+        const { saveMaiModel } = await import('@cir/models-mai');
+        await saveMaiModel(resolve(options.out), trained.model, {
+          name: 'mai',
+          encoderId: prepared.encoderId,
+          steps: options.steps,
+        });
+      }
+      printResult({ model: options.out ? resolve(options.out) : trained.directory, ...result }, options, () =>
+        [
+          `Trained MAI in ${result.trainingSeconds?.toFixed(0)} s → ${options.out ? resolve(options.out) : trained.directory}`,
+          toMarkdown({
+            title: 'FashionMT test, final turn (C = combination, R = rollback)',
+            columns: COLUMNS,
+            rows: [row(result)],
+          }),
+        ].join('\n\n'),
+      );
+    });
+}
+
+export function registerEvalMai(evaluate: Command): void {
+  evaluate
+    .command('mai')
+    .description(
+      'Evaluate MAI and every baseline on FashionMT-format test sessions (trains what is missing).',
+    )
+    .requiredOption('--data <dir>', 'a world from `cir data generate`')
+    .option('--encoder <dir>', 'frozen encoder folder (default <data>/encoder)')
+    .option(
+      '--steps <n>',
+      'training steps for variants that are not trained yet',
+      integerAtLeast(1),
+      DEFAULT_MAI_STEPS,
+    )
+    .option('--seed <n>', 'seed', integerAtLeast(0), 1)
+    .option(
+      '--ablations',
+      "also the paper's Table 3 (components), Table 5 (memory policies) and Table 6 (CCL terms)",
+    )
+    .option('--report <dir>', 'where to write results.json and results.md (default <data>/reports)')
+    .option(
+      '--json',
+      'print one JSON object: {"results": [{"method", "mean", "combination", "rollback", …}]}',
+    )
+    .addHelpText(
+      'after',
+      `
+Methods: ${MAI_METHODS.map((method) => method.name).join(', ')}, and the zero-shot text-only, image-only and sum.
+Metrics (MAI's FashionMT protocol): final turn only, R@1/5/10/20 for combination and for rollback sessions, and
+Mean = the average of the two kinds' means.
+
+Examples:
+  cir eval mai --data world
+  cir eval mai --data world --ablations --json > ablations.json`,
+    )
+    .action(async (options: MaiCommandOptions & { ablations?: boolean; report?: string }) => {
+      const bar = new ProgressBar(!options.json);
+      const prepared = await context(options, bar);
+      const trainOptions = (name: string) => ({
+        steps: options.steps,
+        seed: options.seed,
+        onProgress: trainingProgress(bar, name),
+      });
+      const results: MethodResult[] = [];
+      for (const method of MAI_METHODS) {
+        results.push(
+          await evaluateVariant(
+            prepared,
+            await trainedVariant(prepared, method, trainOptions(method.name)),
+            method.description,
+          ),
+        );
+      }
+      results.push(...(await zeroShotResults(prepared)));
+      const ablations: { table: string; results: MethodResult[] }[] = [];
+      if (options.ablations) {
+        for (const { table, rows } of MAI_ABLATIONS) {
+          const tableResults: MethodResult[] = [];
+          for (const variant of rows) {
+            tableResults.push(
+              await evaluateVariant(
+                prepared,
+                await trainedVariant(prepared, variant, trainOptions(variant.name)),
+                variant.description,
+              ),
+            );
+          }
+          ablations.push({ table, results: tableResults });
+        }
+      }
+      bar.stop();
+      const markdown = [
+        toMarkdown({
+          title: 'FashionMT test, final turn (C = combination, R = rollback)',
+          columns: COLUMNS,
+          rows: results.map(row),
+        }),
+        ...ablations.map(({ table, results: tableResults }) =>
+          toMarkdown({
+            title: table,
+            columns: [...COLUMNS, 'memory tokens @3', 'memory tokens @10'],
+            rows: tableResults.map((result) => [
+              ...row(result),
+              result.memoryTokens?.turns3,
+              result.memoryTokens?.turns10,
+            ]),
+          }),
+        ),
+      ].join('\n\n');
+      const reportDirectory = resolve(options.report ?? join(options.data, 'reports'));
+      const output = { results, ...(options.ablations && { ablations }), report: reportDirectory };
+      await writeJsonAtomic(join(reportDirectory, 'mai-results.json'), output);
+      await writeFileAtomic(join(reportDirectory, 'mai-results.md'), `${markdown}\n`);
+      printResult(
+        output,
+        options,
+        () => `${markdown}\n\nWritten to ${reportDirectory}/mai-results.{json,md}`,
+      );
+    });
+}

@@ -1,0 +1,59 @@
+/**
+ * The contract every method (MAI, CoLLM, CIR-LVLM, DAR) and every baseline implements. The CLI, the server and the
+ * evaluation talk only to this contract.
+ */
+
+/** A catalog item. Exactly one of imagePath / imageBytes is set. */
+export interface GalleryItem {
+  id: string;
+  imagePath?: string;
+  imageBytes?: Uint8Array;
+  caption?: string;
+  /** Free-form metadata used by filters (e.g. { category: 'dress' }). */
+  attributes?: Record<string, string>;
+}
+
+export interface RankedResult {
+  id: string;
+  score: number;
+}
+
+export interface TurnInput {
+  /** The item the shopper picked as the reference for this turn; the previous best result when absent. */
+  referenceId?: string;
+  /** The modification text ("like this one, but red"). */
+  text: string;
+  /** How many results to return (default 10). */
+  limit?: number;
+  /** Metadata filter: only items whose attributes equal every given value. */
+  filter?: Record<string, string>;
+}
+
+export interface TurnResult {
+  /** 1-based turn number within the session. */
+  turn: number;
+  results: RankedResult[];
+}
+
+/** A multi-turn conversation with one retriever. Its state is whatever the method carries across turns. */
+export interface RetrievalSession {
+  readonly id: string;
+  turn(input: TurnInput): Promise<TurnResult>;
+  /** Makes `turn` (1-based) the latest one again: later turns are forgotten. */
+  rollback(turn: number): Promise<void>;
+  /** Turns taken so far, in order. */
+  history(): readonly { turn: number; referenceId?: string; text: string }[];
+}
+
+export interface ComposedRetriever {
+  /** Method name as shown in tables (e.g. "mai", "last-turn", "text-only"). */
+  readonly name: string;
+  /** Encodes and indexes the catalog; replaces any previous gallery. */
+  encodeGallery(
+    items: readonly GalleryItem[],
+    options?: { onProgress?: (done: number, total: number) => void },
+  ): Promise<void>;
+  openSession(): RetrievalSession;
+  save(directory: string): Promise<void>;
+  load(directory: string): Promise<void>;
+}

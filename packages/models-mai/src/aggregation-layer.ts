@@ -1,0 +1,122 @@
+import { FeedForward, LayerNorm, Module, MultiHeadAttention, type Rng, tf, toRng } from '@cir/core-tensor';
+
+export interface AggregationLayerOptions {
+  dim: number;
+  heads: number;
+  feedForwardMultiplier: number;
+  /** Queries also attend to image tokens (BSA); MSA layers have no cross-attention. */
+  crossAttention: boolean;
+  seed?: number | Rng;
+}
+
+export interface AggregationInput {
+  /** Learned (or memory) tokens `[batch, queries, dim]`. */
+  queries: tf.Tensor3D;
+  /** Text tokens `[batch, textTokens, dim]`, attended together with the queries. */
+  text?: tf.Tensor3D;
+  /** 1 = real text token, 0 = padding: `[batch, textTokens]`. */
+  textMask?: tf.Tensor2D;
+  /** Image patch tokens `[batch, patches, dim]`, attended by the queries only. */
+  image?: tf.Tensor3D;
+}
+
+export interface AggregationOutput {
+  queries: tf.Tensor3D;
+  text?: tf.Tensor3D;
+}
+
+/**
+ * One layer of a Q-Former-style aggregator (BLIP-2, Li et al. 2023): self-attention over [queries; text] with the
+ * text padding masked, cross-attention from the queries to image tokens, and a feed-forward network, pre-norm.
+ */
+export class AggregationLayer extends Module {
+  private readonly selfNorm: LayerNorm;
+  private readonly selfAttention: MultiHeadAttention;
+  private readonly crossNorm: LayerNorm | undefined;
+  private readonly crossAttention: MultiHeadAttention | undefined;
+  private readonly feedForwardNorm: LayerNorm;
+  private readonly feedForward: FeedForward;
+
+  constructor(options: AggregationLayerOptions) {
+    super();
+    const rng = toRng(options.seed, 'aggregation-layer');
+    const { dim, heads } = options;
+    this.selfNorm = this.addModule('self_norm', new LayerNorm(dim));
+    this.selfAttention = this.addModule('self_attention', new MultiHeadAttention({ dim, heads, seed: rng }));
+    if (options.crossAttention) {
+      this.crossNorm = this.addModule('cross_norm', new LayerNorm(dim));
+      this.crossAttention = this.addModule(
+        'cross_attention',
+        new MultiHeadAttention({ dim, heads, seed: rng }),
+      );
+    }
+    this.feedForwardNorm = this.addModule('feed_forward_norm', new LayerNorm(dim));
+    this.feedForward = this.addModule(
+      'feed_forward',
+      new FeedForward({ dim, hiddenDim: dim * options.feedForwardMultiplier, seed: rng }),
+    );
+  }
+
+  apply(input: AggregationInput): AggregationOutput {
+    const { queries, text, textMask, image } = input;
+    const [batch, queryCount] = queries.shape;
+    let sequence = text ? (tf.concat([queries, text], 1) as tf.Tensor3D) : queries;
+    const keyMask = text
+      ? (tf.concat(
+          [tf.ones([batch, queryCount]), textMask ?? tf.ones([batch, text.shape[1]])],
+          1,
+        ) as tf.Tensor2D)
+      : undefined;
+    sequence = tf.add(
+      sequence,
+      this.selfAttention.apply(this.selfNorm.apply(sequence) as tf.Tensor3D, { keyMask }),
+    ) as tf.Tensor3D;
+    if (image && this.crossAttention && this.crossNorm) {
+      let queryPart = tf.slice(sequence, [0, 0, 0], [-1, queryCount, -1]) as tf.Tensor3D;
+      queryPart = tf.add(
+        queryPart,
+        this.crossAttention.apply(this.crossNorm.apply(queryPart) as tf.Tensor3D, { context: image }),
+      ) as tf.Tensor3D;
+      sequence = text
+        ? (tf.concat([queryPart, tf.slice(sequence, [0, queryCount, 0], [-1, -1, -1])], 1) as tf.Tensor3D)
+        : queryPart;
+    }
+    sequence = tf.add(sequence, this.feedForward.apply(this.feedForwardNorm.apply(sequence))) as tf.Tensor3D;
+    return {
+      queries: tf.slice(sequence, [0, 0, 0], [-1, queryCount, -1]) as tf.Tensor3D,
+      ...(text && { text: tf.slice(sequence, [0, queryCount, 0], [-1, -1, -1]) as tf.Tensor3D }),
+    };
+  }
+}
+
+/** A stack of aggregation layers with a final LayerNorm. */
+export class AggregationStack extends Module {
+  private readonly layers: AggregationLayer[];
+  private readonly finalNorm: LayerNorm;
+
+  constructor(layers: number, options: AggregationLayerOptions) {
+    super();
+    const rng = toRng(options.seed, 'aggregation-stack');
+    this.layers = Array.from({ length: layers }, (_value, index) =>
+      this.addModule(`layers.${index}`, new AggregationLayer({ ...options, seed: rng })),
+    );
+    this.finalNorm = this.addModule('final_norm', new LayerNorm(options.dim));
+  }
+
+  /** @returns final queries `[batch, queries, dim]` and text `[batch, textTokens, dim]` states */
+  apply(input: AggregationInput): AggregationOutput {
+    let state: AggregationOutput = { queries: input.queries, text: input.text };
+    for (const layer of this.layers) {
+      state = layer.apply({
+        queries: state.queries,
+        text: state.text,
+        textMask: input.textMask,
+        image: input.image,
+      });
+    }
+    return {
+      queries: this.finalNorm.apply(state.queries) as tf.Tensor3D,
+      ...(state.text && { text: this.finalNorm.apply(state.text) as tf.Tensor3D }),
+    };
+  }
+}
