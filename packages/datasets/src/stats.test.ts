@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,9 +39,9 @@ describe('datasetStats on hand-written files', () => {
   });
 
   it('names the missing file of a category', async () => {
-    await expect(datasetStats('fashioniq', join(fixtures, 'fashion-iq'), { mode: 'skip' })).rejects.toThrow(
-      `${join(fixtures, 'fashion-iq', 'captions', 'cap.shirt.val.json')}: file not found`,
-    );
+    await expect(
+      datasetStats('fashioniq', join(fixtures, 'fashion-iq'), { mode: 'skip', category: 'shirt' }),
+    ).rejects.toThrow(`${join(fixtures, 'fashion-iq', 'captions', 'cap.shirt.val.json')}: file not found`);
   });
 
   it.each([
@@ -184,3 +186,30 @@ describe.skipIf(!benchmarks)(
     });
   },
 );
+
+describe('datasetStats on a synthetic world', () => {
+  it('discovers the world’s own FashionIQ-format categories', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cir-stats-world-'));
+    await mkdir(join(root, 'captions'), { recursive: true });
+    await mkdir(join(root, 'image_splits'), { recursive: true });
+    for (const category of ['bag', 'coat']) {
+      await writeFile(
+        join(root, 'captions', `cap.${category}.val.json`),
+        JSON.stringify([
+          { candidate: `${category}-1`, target: `${category}-2`, captions: ['is red', 'has a logo'] },
+        ]),
+      );
+      await writeFile(
+        join(root, 'image_splits', `split.${category}.val.json`),
+        JSON.stringify([`${category}-1`, `${category}-2`, `${category}-3`]),
+      );
+    }
+    const all = await datasetStats('fashioniq', root);
+    expect([all.records, all.images]).toEqual([2, 6]);
+    const bag = await datasetStats('fashioniq', root, { category: 'bag' });
+    expect([bag.records, bag.images]).toEqual([1, 3]);
+    await expect(datasetStats('fashioniq', root, { category: 'skirt' })).rejects.toThrow(
+      /unknown category "skirt", expected one of bag, coat, dress, shirt, toptee/,
+    );
+  });
+});

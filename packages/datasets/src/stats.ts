@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadChatIrDialogs } from './formats/chatir';
@@ -251,18 +251,40 @@ async function chatIrStats(
   ]);
 }
 
-/** The captions file of each requested category (all three without --category) of the split (default val). */
+/**
+ * The captions file of each requested category of the split (default val). Without --category: every category
+ * that has a file for the split (FashionIQ's dress, shirt and toptee; a synthetic world's own categories), or
+ * FashionIQ's three when none is found, so that the loader names the missing file. A requested category may be
+ * any present one or one of FashionIQ's.
+ */
 function categoryFiles<Split extends string>(
   options: DatasetStatsOptions,
   splits: readonly Split[],
   captionsFile: (category: FashionIqCategory, split: Split) => string,
 ): { name?: string; file: string }[] {
   const split = oneOf(options.split ?? 'val', splits, 'split');
+  const pattern = captionsFile('{category}' as FashionIqCategory, split);
+  const [before, after] = pattern.split('{category}') as [string, string];
+  const folder = dirname(before + after);
+  const present = existsSync(folder)
+    ? readdirSync(folder)
+        .map((name) => join(folder, name))
+        .filter((file) => file.startsWith(before) && file.endsWith(after))
+        .map((file) => file.slice(before.length, file.length - after.length))
+        .filter((category) => category.length > 0 && !category.includes('.'))
+        .sort()
+    : [];
+  const known = [...new Set([...present, ...FASHION_IQ_CATEGORIES])];
   const categories =
-    options.category === undefined
-      ? FASHION_IQ_CATEGORIES
-      : [oneOf(options.category, FASHION_IQ_CATEGORIES, 'category')];
-  return categories.map((category) => ({ name: category, file: captionsFile(category, split) }));
+    options.category !== undefined
+      ? [oneOf(options.category, known, 'category')]
+      : present.length > 0
+        ? present
+        : [...FASHION_IQ_CATEGORIES];
+  return categories.map((category) => ({
+    name: category,
+    file: captionsFile(category as FashionIqCategory, split),
+  }));
 }
 
 /** A captions file given directly names its own category and split, so the options would be ignored. */

@@ -30,6 +30,8 @@ export {
   variantDirectory,
   zeroShotResults,
 } from './mai-pipeline';
+export type { MaiStepBenchmarkOptions, MaiStepBenchmarkResult } from './mai-step-benchmark';
+export { benchmarkMaiStep, maiBenchmarks } from './mai-step-benchmark';
 export type { MaiVariant } from './methods';
 export { MAI_ABLATIONS, MAI_METHODS } from './methods';
 export { MemoryUpdate } from './multi-turn-iterative-optimization';

@@ -1,6 +1,7 @@
 import { type BenchmarkDefinition, coreTensorBenchmarks, summarizeBenchmark } from '@cir/core-tensor';
 import { indexBenchmarks } from '@cir/index';
 import { mioBenchmarks } from '@cir/mio';
+import { maiBenchmarks } from '@cir/models-mai';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError, printResult } from '../output';
 

@@ -9,8 +9,9 @@ const conditions = ['source', 'import', 'module', 'node', 'default'];
 const { module } = await runnerImport(fileURLToPath(new URL('../lance-store.ts', import.meta.url)), {
   configFile: false,
   logLevel: 'silent',
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
+  // runnerImport loads through its "inline" environment: workspace packages must be transformed from their
+  // sources (the `source` export condition), never taken from a dist/ folder that a clean clone does not have.
+  environments: { inline: { resolve: { conditions, noExternal: [/^@cir\//] } } },
 });
 const items = Array.from({ length: Number(itemCount) }, (_, index) => ({
   id: `new-${index}`,
