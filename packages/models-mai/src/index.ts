@@ -30,6 +30,7 @@ export {
   variantDirectory,
   zeroShotResults,
 } from './mai-pipeline';
+export { MaiRetriever } from './mai-retriever';
 export type { MaiStepBenchmarkOptions, MaiStepBenchmarkResult } from './mai-step-benchmark';
 export { benchmarkMaiStep, maiBenchmarks } from './mai-step-benchmark';
 export type { MaiVariant } from './methods';

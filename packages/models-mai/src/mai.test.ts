@@ -1,0 +1,154 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkGradients, initBackend, tf } from '@cir/core-tensor';
+import { generateWorld } from '@cir/datasets';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hashEncoder } from './__fixtures__/hash-encoder';
+import { buildSessionBatch } from './batches';
+import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
+import { evaluateMaiModel, galleryEmbeddings } from './evaluate-mai';
+import { type FashionMtData, loadFashionMtData } from './fashion-mt-data';
+import { MaiFeatures } from './features';
+import { loadMaiModel, saveMaiModel } from './mai-files';
+import { MaiModel } from './mai-model';
+import { MaiRetriever } from './mai-retriever';
+import { forwardSessions } from './session-forward';
+import { trainMai } from './train-mai';
+
+const TINY: MaiConfig = {
+  ...DEFAULT_MAI_CONFIG,
+  inputDim: 16,
+  dim: 16,
+  heads: 2,
+  queries: 4,
+  bsaLayers: 1,
+  msaLayers: 1,
+  feedForwardMultiplier: 2,
+  embedDim: 8,
+  maxTextTokens: 12,
+  logitScale: 10,
+};
+
+let data: FashionMtData;
+let features: MaiFeatures;
+let root: string;
+
+beforeAll(async () => {
+  await initBackend();
+  root = await mkdtemp(join(tmpdir(), 'cir-mai-'));
+  await generateWorld({ outDir: root, images: 210, transactions: 60, seed: 3, imageSize: 32 });
+  data = await loadFashionMtData(root);
+  const texts = [...data.train, ...data.test].flatMap((session) => session.texts);
+  features = await MaiFeatures.build({
+    encoder: hashEncoder(),
+    cacheDirectory: join(root, '.cache'),
+    galleryPaths: data.galleryPaths,
+    galleryCaptions: data.galleryCaptions,
+    texts,
+  });
+});
+
+describe('FashionMT data for MAI', () => {
+  it('reads the world’s sessions as gallery rows with their kinds', () => {
+    expect(data.galleryPaths.length).toBe(210);
+    expect(data.train.length + data.test.length).toBe(60);
+    const kinds = new Set([...data.train, ...data.test].map((session) => session.kind));
+    expect(kinds).toEqual(new Set(['rollback', 'combination']));
+    for (const session of data.train) expect(session.images).toHaveLength(4);
+  });
+});
+
+describe('MaiModel', () => {
+  it('uses the rolled-back image as the reference of a rollback turn', async () => {
+    const rollback = data.train.find((session) => session.kind === 'rollback')!;
+    const batch = await buildSessionBatch([rollback], features, TINY);
+    const lastReference = batch.referenceRows[2]![0]!;
+    expect(lastReference).toBeLessThan(2);
+    const withoutRollback = await buildSessionBatch([rollback], features, { ...TINY, rollback: false });
+    expect(withoutRollback.referenceRows[2]![0]).toBe(2);
+  });
+
+  it('gradients of the whole forward pass match finite differences', async () => {
+    const model = new MaiModel({ ...TINY, memory: 'concat' }, 4);
+    const batch = await buildSessionBatch(data.train.slice(0, 3), features, TINY);
+    const variables = new Map(
+      [...model.trainableParameters()].filter(([name]) =>
+        /query_tokens|bsa\.layers\.0\.cross_attention\.query\.weight|msa\.final_norm\.weight|query_projection\.weight|turn_embedding/.test(
+          name,
+        ),
+      ),
+    );
+    expect(variables.size).toBeGreaterThanOrEqual(4);
+    const result = checkGradients(
+      () =>
+        tf.stack(forwardSessions(model, batch, { textBranch: true }).turns.map((turn) => turn.fusedQuery)),
+      variables,
+      {
+        directions: 1,
+        // A deep composition: large steps leave the fourth-order difference's truncation error above 1e-3.
+        epsilon: 0.02,
+      },
+    );
+    expect(result.maxRelativeError, JSON.stringify(result.entries)).toBeLessThan(1e-3);
+  });
+
+  it('keeps a constant number of memory tokens with MIO, and a growing one with concat', () => {
+    const mio = new MaiModel(TINY, 1);
+    const concat = new MaiModel({ ...TINY, memory: 'concat' }, 1);
+    expect([mio.memory.tokensAfterTurns(3), mio.memory.tokensAfterTurns(10)]).toEqual([4, 4]);
+    expect([concat.memory.tokensAfterTurns(3), concat.memory.tokensAfterTurns(10)]).toEqual([12, 40]);
+  });
+});
+
+describe('training and evaluation', () => {
+  it('lowers the CCL loss, saves, loads and evaluates with the FashionMT protocol', async () => {
+    const { model, losses } = await trainMai({
+      config: TINY,
+      features,
+      sessions: data.train,
+      steps: 30,
+      batchSize: 8,
+      learningRate: 3e-3,
+      seed: 2,
+    });
+    const early = losses.slice(0, 5).reduce((a, b) => a + b, 0);
+    const late = losses.slice(-5).reduce((a, b) => a + b, 0);
+    expect(late).toBeLessThan(early);
+    const directory = join(root, 'trained');
+    await saveMaiModel(directory, model, { name: 'mai', encoderId: features.encoderId, steps: 30 });
+    const { model: loaded, info } = await loadMaiModel(directory, { expectedEncoderId: features.encoderId });
+    expect(info.name).toBe('mai');
+    expect(Array.from(await galleryEmbeddings(loaded, features))).toEqual(
+      Array.from(await galleryEmbeddings(model, features)),
+    );
+    await expect(loadMaiModel(directory, { expectedEncoderId: 'other' })).rejects.toThrow(/encoder/);
+    const result = await evaluateMaiModel(loaded, features, data);
+    expect(result.all.queries).toBe(data.test.length);
+    expect(result.all.recallAt20).toBeGreaterThanOrEqual(result.all.recallAt1);
+  });
+});
+
+describe('MaiRetriever', () => {
+  it('runs multi-turn sessions over an encoded gallery, with rollback of the session history', async () => {
+    const encoder = hashEncoder();
+    const retriever = new MaiRetriever(new MaiModel(TINY, 5), encoder);
+    await retriever.encodeGallery(
+      data.galleryPaths
+        .slice(0, 40)
+        .map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: data.galleryCaptions[row] })),
+    );
+    const session = retriever.openSession();
+    const first = await session.turn({ referenceId: 'item-0', text: '1. is red', limit: 5 });
+    expect(first).toMatchObject({ turn: 1 });
+    expect(first.results).toHaveLength(5);
+    const second = await session.turn({ text: 'I prefer the FIRST, and 1. has long sleeves' });
+    expect(second.turn).toBe(2);
+    await session.turn({ text: '1. is blue 2. keep the logo in the first turn' });
+    expect(session.history()).toHaveLength(3);
+    await session.rollback(1);
+    expect(session.history().map((turn) => turn.text)).toEqual(['1. is red']);
+    await expect(session.rollback(5)).rejects.toThrow(/has 1 turns/);
+    await expect(retriever.openSession().turn({ text: 'red' })).rejects.toThrow(/referenceId/);
+  });
+});
