@@ -19,3 +19,7 @@ export {
   SPECIAL_TOKENS,
   wordLevelTokenizerConfig,
 } from './mini/word-level-tokenizer';
+export type { OnnxClipEncoderOptions, OnnxDevice, OnnxDtype } from './onnx/onnx-clip-encoder';
+export { OnnxClipEncoder } from './onnx/onnx-clip-encoder';
+export type { TinyClipFolder, TinyClipOptions } from './onnx/write-tiny-clip';
+export { writeTinyClipFolder } from './onnx/write-tiny-clip';

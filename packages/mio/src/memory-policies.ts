@@ -1,8 +1,7 @@
 import { type Rng, tf } from '@cir/core-tensor';
 import { gatherTokens } from './gather-tokens';
 import { GruCell } from './gru-cell';
-import type { SelectTokensOptions } from './select-tokens';
-import { selectTokensTensor } from './select-tokens-tensor';
+import { type SelectTokensOptions, selectTokens } from './select-tokens';
 
 export type MemoryPolicyName = 'none' | 'concat' | 'mio' | 'recurrent';
 
@@ -59,7 +58,14 @@ export function mioMemoryPolicy(options: SelectTokensOptions = {}): MemoryPolicy
       if (!memory) return tf.clone(current);
       return tf.tidy(() => {
         const combined = tf.concat([memory, current], 1);
-        const indices = selectTokensTensor(combined, current.shape[1], options);
+        // The typed-array selection: exact (float64 distances) and much faster than the tfjs version on CPU.
+        const [batch, count, dim] = combined.shape as [number, number, number];
+        const keep = current.shape[1];
+        const indices = tf.tensor2d(
+          selectTokens(combined.dataSync() as Float32Array, [batch, count, dim], keep, options),
+          [batch, keep],
+          'int32',
+        );
         return gatherTokens(combined, indices);
       });
     },

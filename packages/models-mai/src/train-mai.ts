@@ -37,7 +37,8 @@ export async function trainMai(
 ): Promise<{ model: MaiModel; losses: number[]; startStep: number }> {
   const { config, features, sessions } = options;
   const seed = options.seed ?? 1;
-  const batchSize = Math.min(options.batchSize ?? 32, sessions.length);
+  // 16 sessions × 4 images per step: the tape of a 32-session step (~2 GB) nears the wasm heap limit.
+  const batchSize = Math.min(options.batchSize ?? 16, sessions.length);
   const model = new MaiModel(config, seed);
   const learningRate = options.learningRate ?? 1e-3;
   const optimizer = new AdamW({

@@ -10,6 +10,7 @@ export const benchmarks: BenchmarkDefinition[] = [
   ...coreTensorBenchmarks,
   ...mioBenchmarks,
   ...indexBenchmarks,
+  ...maiBenchmarks,
 ];
 
 function parseNumber(value: string): number {

@@ -76,7 +76,7 @@ export function registerTrainMai(train: Command): void {
     .requiredOption('--data <dir>', 'a world from `cir data generate` (fashionmt/ + captions.jsonl)')
     .option('--encoder <dir>', 'frozen encoder folder (default <data>/encoder)')
     .option('--out <dir>', 'where to copy the trained model (it is also kept under <data>/models/)')
-    .option('--steps <n>', 'training steps of 32 sessions', integerAtLeast(1), DEFAULT_MAI_STEPS)
+    .option('--steps <n>', 'training steps of 16 sessions', integerAtLeast(1), DEFAULT_MAI_STEPS)
     .option('--seed <n>', 'seed', integerAtLeast(0), 1)
     .option('--json', 'print one JSON object')
     .addHelpText(

@@ -14,9 +14,26 @@ export interface FeedForwardOptions {
   seed?: number | Rng;
 }
 
-/** Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)) (Hendrycks & Gimpel 2016). */
+/**
+ * Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)) (Hendrycks & Gimpel 2016), with a hand-written gradient
+ * Φ(x) + x·φ(x): autodiff would keep four intermediate tensors of the FFN's hidden size for the backward pass,
+ * this keeps only x (FFN activations dominate a transformer's training memory).
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  const activation = tf.customGrad((input, save) => {
+    const value = input as tf.Tensor;
+    (save as tf.GradSaveFunc)([value]);
+    return {
+      value: tf.mul(tf.mul(value, 0.5), tf.add(1, tf.erf(tf.mul(value, Math.SQRT1_2)))),
+      gradFunc: (dy, saved) => {
+        const [kept] = saved as [tf.Tensor];
+        const cumulative = tf.mul(tf.add(1, tf.erf(tf.mul(kept, Math.SQRT1_2))), 0.5);
+        const density = tf.mul(tf.exp(tf.mul(tf.square(kept), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return tf.mul(dy as tf.Tensor, tf.add(cumulative, tf.mul(kept, density)));
+      },
+    };
+  });
+  return activation(x);
 }
 
 /** SiLU / swish, x·σ(x). */
