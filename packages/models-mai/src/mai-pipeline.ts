@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend, type TrainingProgress } from '@cir/core-tensor';
 import { MiniClipEncoder } from '@cir/encoders';

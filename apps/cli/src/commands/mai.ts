@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@cir/core-tensor';
 import { toMarkdown } from '@cir/eval';
@@ -211,6 +212,7 @@ Examples:
       ].join('\n\n');
       const reportDirectory = resolve(options.report ?? join(options.data, 'reports'));
       const output = { results, ...(options.ablations && { ablations }), report: reportDirectory };
+      await mkdir(reportDirectory, { recursive: true });
       await writeJsonAtomic(join(reportDirectory, 'mai-results.json'), output);
       await writeFileAtomic(join(reportDirectory, 'mai-results.md'), `${markdown}\n`);
       printResult(
