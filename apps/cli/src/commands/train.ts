@@ -50,7 +50,7 @@ export function registerTrain(program: Command): void {
       'a world folder from `cir data generate` (uses captions.jsonl) or a pairs file',
     )
     .requiredOption('--out <dir>', 'encoder folder to write (config.json, model.safetensors, tokenizer.json)')
-    .option('--epochs <n>', 'passes over the training pairs', integerAtLeast(1), 4)
+    .option('--epochs <n>', 'passes over the training pairs', integerAtLeast(1), 3)
     .option(
       '--batch-size <n>',
       'pairs per step (also the number of in-batch negatives)',

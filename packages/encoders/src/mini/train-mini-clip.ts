@@ -106,7 +106,7 @@ export async function trainMiniClip(options: TrainMiniClipOptions): Promise<Trai
 
   const batchSize = Math.min(options.batchSize ?? 128, train.length);
   const stepsPerEpoch = Math.floor(train.length / batchSize);
-  const totalSteps = stepsPerEpoch * (options.epochs ?? 4);
+  const totalSteps = stepsPerEpoch * (options.epochs ?? 3);
   const learningRate = options.learningRate ?? 1e-3;
   const optimizer = new AdamW({ learningRate, weightDecay: options.weightDecay ?? 0.05 });
   const schedule = cosineWithWarmup({
