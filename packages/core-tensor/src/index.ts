@@ -23,6 +23,8 @@ export {
   saveCheckpoint,
   stepCheckpointPath,
 } from './checkpoint/checkpoint';
+export type { DirectoryReplaceStage, ReplaceDirectoryHooks } from './checkpoint/replace-directory';
+export { replaceDirectory, restoreInterruptedReplace } from './checkpoint/replace-directory';
 export type {
   NamedTensor,
   SafetensorsContents,

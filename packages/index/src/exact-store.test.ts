@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DirectoryReplaceStage } from '@cir/core-tensor';
 import { EncoderMismatchError } from '@cir/encoders';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bruteForceSearch, expectSameHits, randomItems, randomQueries } from './__fixtures__/random-items';
 import { ExactStore, loadExactStore } from './exact-store';
-import type { DirectoryReplaceStage } from './replace-directory';
 import { DuplicateIdError, InvalidItemError, StoreFormatError } from './store-errors';
 
 const dim = 16;

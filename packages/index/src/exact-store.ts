@@ -1,8 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensorsFile, topK, writeSafetensorsFile } from '@cir/core-tensor';
+import {
+  type ReplaceDirectoryHooks,
+  readSafetensorsFile,
+  replaceDirectory,
+  restoreInterruptedReplace,
+  topK,
+  writeSafetensorsFile,
+} from '@cir/core-tensor';
 import { OperationQueue } from './operation-queue';
-import { type ReplaceDirectoryHooks, replaceDirectory, restoreInterruptedReplace } from './replace-directory';
 import { DuplicateIdError, StoreFormatError } from './store-errors';
 import {
   readStoreManifest,
@@ -16,7 +22,7 @@ import type { ExcludeIds, SearchHit, SearchOptions, VectorItem, VectorStore } fr
 /*
  * A saved exact store is a directory: vectors.safetensors (F32 [count, dim]), items.json (ids and metadata in row
  * order) and store.json, the manifest, written last. It is written beside the live one and swapped in
- * (replace-directory.ts), so a killed save leaves the previous store loadable.
+ * (core-tensor's replaceDirectory), so a killed save leaves the previous store loadable.
  */
 
 const format = 'cir-exact-store';

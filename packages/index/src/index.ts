@@ -1,5 +1,6 @@
 // @cir/index: gallery stores (exact in memory, embedded ANN on LanceDB) and the shared retrieval contract.
 
+export type { DirectoryReplaceStage, ReplaceDirectoryHooks } from '@cir/core-tensor';
 export type { AnnBenchmarkOptions, AnnBenchmarkResult } from './ann-benchmark';
 export { benchmarkAnnRecall } from './ann-benchmark';
 export { indexBenchmarks } from './benchmarks';
@@ -20,6 +21,5 @@ export type {
   LanceSearchParameters,
 } from './lance-store';
 export { buildLanceStore, defaultLanceIndex, defaultSearchParameters, LanceStore } from './lance-store';
-export type { DirectoryReplaceStage, ReplaceDirectoryHooks } from './replace-directory';
 export { DuplicateIdError, InvalidItemError, StoreFormatError } from './store-errors';
 export type { ExcludeIds, SearchHit, SearchOptions, VectorItem, VectorStore } from './vector-store';

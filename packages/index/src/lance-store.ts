@@ -1,9 +1,9 @@
+import { type DirectoryReplaceStage, replaceDirectory, restoreInterruptedReplace } from '@cir/core-tensor';
 import { type Connection, connect, Index, type Table } from '@lancedb/lancedb';
 import type { Table as ArrowTable } from 'apache-arrow';
 import { itemsToArrowTable, lanceSchema, validateMetadataColumns } from './lance-schema';
 import { equalitySql, idInSql, sqlString } from './lance-sql';
 import { OperationQueue } from './operation-queue';
-import { type DirectoryReplaceStage, replaceDirectory, restoreInterruptedReplace } from './replace-directory';
 import { DuplicateIdError } from './store-errors';
 import { readStoreManifest, type StoreManifest, writeStoreManifest } from './store-manifest';
 import { validateItems, validateSearch } from './validate-store-input';
@@ -12,7 +12,7 @@ import type { SearchHit, SearchOptions, VectorItem, VectorStore } from './vector
 /*
  * A LanceDB store is a directory: an embedded LanceDB database holding one table (lance-schema.ts) and store.json,
  * the manifest with the encoder identity, the metadata columns, the vector index and its search parameters.
- * `buildLanceStore` writes a complete new directory and swaps it in (replace-directory.ts). Later add / upsert /
+ * `buildLanceStore` writes a complete new directory and swaps it in (core-tensor's replaceDirectory). Later add / upsert /
  * delete go straight to the table, where LanceDB commits each as a new table version. Distances are LanceDB's "dot" (1 − x·y), reported as the score x·y.
  * Only LanceDB's core is imported: its embedding helpers would load @huggingface/transformers 3 and with it an
  * onnxruntime-node that clashes with the workspace's.

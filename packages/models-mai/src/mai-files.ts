@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from '@cir/core-tensor';
+import {
+  readSafetensorsFile,
+  replaceDirectory,
+  restoreInterruptedReplace,
+  writeJsonAtomic,
+  writeSafetensorsFile,
+} from '@cir/core-tensor';
 import { EncoderMismatchError } from '@cir/encoders';
 import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
 import { MaiModel } from './mai-model';
@@ -23,20 +29,16 @@ export async function saveMaiModel(
   model: MaiModel,
   info: Omit<MaiModelInfo, 'format' | 'config'>,
 ): Promise<void> {
-  const temporary = `${directory}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(temporary, { recursive: true });
-  const tensors = Object.fromEntries(
-    Object.entries(model.exportParameters()).map(([name, tensor]) => [
-      name,
-      { dtype: 'F32' as const, shape: tensor.shape, data: tensor.data },
-    ]),
-  );
-  await writeSafetensorsFile(join(temporary, 'model.safetensors'), tensors, { format: 'cir-mai' });
-  await writeJsonAtomic(join(temporary, 'mai.json'), { format: 'cir-mai', config: model.config, ...info });
-  const previous = `${directory}.old-${process.pid}-${Date.now()}`;
-  if (existsSync(directory)) await rename(directory, previous);
-  await rename(temporary, directory);
-  await rm(previous, { recursive: true, force: true });
+  await replaceDirectory(directory, async (temporary) => {
+    const tensors = Object.fromEntries(
+      Object.entries(model.exportParameters()).map(([name, tensor]) => [
+        name,
+        { dtype: 'F32' as const, shape: tensor.shape, data: tensor.data },
+      ]),
+    );
+    await writeSafetensorsFile(join(temporary, 'model.safetensors'), tensors, { format: 'cir-mai' });
+    await writeJsonAtomic(join(temporary, 'mai.json'), { format: 'cir-mai', config: model.config, ...info });
+  });
 }
 
 /** Loads a model folder written by saveMaiModel; `expectedEncoderId` guards against mixing encoders. */
@@ -44,6 +46,7 @@ export async function loadMaiModel(
   directory: string,
   options: { expectedEncoderId?: string } = {},
 ): Promise<{ model: MaiModel; info: MaiModelInfo }> {
+  await restoreInterruptedReplace(directory);
   const infoFile = join(directory, 'mai.json');
   if (!existsSync(infoFile))
     throw new Error(

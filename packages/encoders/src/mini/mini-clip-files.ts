@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   readSafetensorsFile,
+  replaceDirectory,
+  restoreInterruptedReplace,
   writeFileAtomic,
   writeJsonAtomic,
   writeSafetensorsFile,
@@ -32,10 +34,7 @@ export function miniClipId(weightBytes: Uint8Array): string {
   return `mini-clip@${createHash('sha256').update(weightBytes).digest('hex').slice(0, 16)}`;
 }
 
-/**
- * Writes the encoder folder atomically: everything goes into `<dir>.tmp-…` first and replaces `dir` in one rename,
- * so a killed save leaves the previous encoder intact.
- */
+/** Writes the encoder folder atomically (core-tensor's replaceDirectory): a killed save leaves the previous one. */
 export async function saveMiniClip(
   directory: string,
   model: MiniClip,
@@ -43,34 +42,34 @@ export async function saveMiniClip(
   tokenizerConfig: object,
   metadata: Record<string, unknown> = {},
 ): Promise<string> {
-  const temporary = `${directory}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(temporary, { recursive: true });
-  const parameters = model.exportParameters();
-  const tensors = Object.fromEntries(
-    Object.entries(parameters).map(([name, tensor]) => [
-      name,
-      { dtype: 'F32' as const, shape: tensor.shape, data: tensor.data },
-    ]),
-  );
-  await writeSafetensorsFile(join(temporary, MINI_CLIP_FILES.weights), tensors, { format: 'cir-mini-clip' });
-  const id = miniClipId(await readFile(join(temporary, MINI_CLIP_FILES.weights)));
-  await writeJsonAtomic(join(temporary, MINI_CLIP_FILES.config), {
-    model_type: 'cir-mini-clip',
-    id,
-    ...model.config,
-    ...metadata,
+  let id = '';
+  await replaceDirectory(directory, async (temporary) => {
+    const parameters = model.exportParameters();
+    const tensors = Object.fromEntries(
+      Object.entries(parameters).map(([name, tensor]) => [
+        name,
+        { dtype: 'F32' as const, shape: tensor.shape, data: tensor.data },
+      ]),
+    );
+    await writeSafetensorsFile(join(temporary, MINI_CLIP_FILES.weights), tensors, {
+      format: 'cir-mini-clip',
+    });
+    id = miniClipId(await readFile(join(temporary, MINI_CLIP_FILES.weights)));
+    await writeJsonAtomic(join(temporary, MINI_CLIP_FILES.config), {
+      model_type: 'cir-mini-clip',
+      id,
+      ...model.config,
+      ...metadata,
+    });
+    await writeFileAtomic(join(temporary, MINI_CLIP_FILES.tokenizer), JSON.stringify(tokenizerJson));
+    await writeJsonAtomic(join(temporary, MINI_CLIP_FILES.tokenizerConfig), tokenizerConfig);
   });
-  await writeFileAtomic(join(temporary, MINI_CLIP_FILES.tokenizer), JSON.stringify(tokenizerJson));
-  await writeJsonAtomic(join(temporary, MINI_CLIP_FILES.tokenizerConfig), tokenizerConfig);
-  const previous = `${directory}.old-${process.pid}-${Date.now()}`;
-  if (existsSync(directory)) await rename(directory, previous);
-  await rename(temporary, directory);
-  await rm(previous, { recursive: true, force: true });
   return id;
 }
 
 /** Loads a saved mini encoder; names the missing file when the folder is incomplete. */
 export async function loadMiniClip(directory: string): Promise<SavedMiniClip> {
+  await restoreInterruptedReplace(directory);
   for (const file of Object.values(MINI_CLIP_FILES)) {
     if (!existsSync(join(directory, file))) {
       throw new Error(
