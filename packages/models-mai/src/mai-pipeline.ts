@@ -128,6 +128,8 @@ export async function trainedVariant(
     steps,
     trainedOn: context.data.files.train,
   });
+  // The checkpoints only serve to resume an interrupted run; a finished model must not be resumed.
+  await rm(`${directory}.run`, { recursive: true, force: true });
   return { name: variant.name, model, directory, trainingSeconds: (performance.now() - started) / 1000 };
 }
 
