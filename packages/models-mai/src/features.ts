@@ -102,9 +102,9 @@ export class MaiFeatures {
         tokenCount: this.texts.tokenCount,
         tokenDim: this.texts.tokenDim,
         dim: this.texts.dim,
-        tokens: concatenate(this.texts.tokens, batch.tokens!),
-        mask: concatenateBytes(this.texts.mask, batch.tokenMask!),
-        pooled: concatenate(this.texts.pooled, batch.pooled),
+        tokens: concatenateArrays([this.texts.tokens, batch.tokens!]),
+        mask: concatenateArrays([this.texts.mask, batch.tokenMask!]),
+        pooled: concatenateArrays([this.texts.pooled, batch.pooled]),
       };
       for (const [index, text] of missing.entries()) this.textRow.set(text, this.texts.count + index);
       this.texts = appended;
@@ -116,16 +116,16 @@ export class MaiFeatures {
   }
 }
 
-function concatenate(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function concatenateBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+/** Concatenates typed arrays of one kind (token rows, masks) into a new array. */
+export function concatenateArrays<T extends Float32Array | Uint8Array>(parts: readonly T[]): T {
+  const first = parts[0]!;
+  const out = new (first.constructor as new (length: number) => T)(
+    parts.reduce((total, part) => total + part.length, 0),
+  );
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
   return out;
 }

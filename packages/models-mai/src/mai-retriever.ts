@@ -11,7 +11,7 @@ import {
   type TurnInput,
   type TurnResult,
 } from '@cir/index';
-import type { TokenEncoder } from './features';
+import { concatenateArrays, type TokenEncoder } from './features';
 import { loadMaiModel, saveMaiModel } from './mai-files';
 import type { MaiModel, TokenInput } from './mai-model';
 import { readTurnIntent } from './retrospective-text';
@@ -233,12 +233,12 @@ class MaiSession implements RetrievalSession {
           const parts = images.map((id) => this.retriever.itemTokens(id));
           history = {
             captions: {
-              tokens: tf.tensor3d(concatenate(parts.map((part) => part.caption)), [
+              tokens: tf.tensor3d(concatenateArrays(parts.map((part) => part.caption)), [
                 1,
                 parts.length * captionTokens,
                 tokenDim,
               ]),
-              mask: tf.tensor2d(Float32Array.from(concatenateBytes(parts.map((part) => part.captionMask))), [
+              mask: tf.tensor2d(Float32Array.from(concatenateArrays(parts.map((part) => part.captionMask))), [
                 1,
                 parts.length * captionTokens,
               ]),
@@ -258,24 +258,4 @@ class MaiSession implements RetrievalSession {
       return query.dataSync() as Float32Array;
     });
   }
-}
-
-function concatenate(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-function concatenateBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

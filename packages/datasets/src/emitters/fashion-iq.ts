@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { Rng } from '@cir/core-tensor';
 import { attributeChanges } from '../mgf/modification-text';
 import type { FashionIqTriplet } from '../records';
-import { CATEGORIES, type Category, type Product } from '../synthetic/attributes';
+import type { Category, Product } from '../synthetic/attributes';
 import { writeJsonFile } from './output-files';
 import { twoPartialCaptions } from './relative-captions';
-import type { SyntheticWorld, WorldSplit } from './synthetic-world';
+import { categoriesBySplit, type SyntheticWorld, type WorldSplit } from './synthetic-world';
 
 export interface FashionIqFile {
   category: Category;
@@ -33,24 +33,15 @@ export async function emitFashionIq(world: SyntheticWorld, folder: string): Prom
   const rng = new Rng(`${world.seed}:fashion-iq`);
   const byId = new Map(world.catalog.map((product) => [product.id, product]));
   const categories: FashionIqFile[] = [];
-  for (const [split, data] of [
-    ['train', world.train],
-    ['val', world.test],
-  ] as const) {
-    for (const category of CATEGORIES) {
-      const images = data.products
-        .filter((product) => product.category === category)
-        .map((product) => product.id);
-      if (images.length === 0) continue;
-      categories.push({
-        category,
-        split,
-        captionsFile: join(folder, 'captions', `cap.${category}.${split}.json`),
-        triplets: consecutiveTriplets(data, category, byId, rng),
-        imageSplitFile: join(folder, 'image_splits', `split.${category}.${split}.json`),
-        images,
-      });
-    }
+  for (const { split, data, category, images } of categoriesBySplit(world)) {
+    categories.push({
+      category,
+      split,
+      captionsFile: join(folder, 'captions', `cap.${category}.${split}.json`),
+      triplets: consecutiveTriplets(data, category, byId, rng),
+      imageSplitFile: join(folder, 'image_splits', `split.${category}.${split}.json`),
+      images,
+    });
   }
   for (const file of categories) {
     await writeJsonFile(

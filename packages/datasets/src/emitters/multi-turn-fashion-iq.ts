@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { Rng } from '@cir/core-tensor';
 import { attributeChanges } from '../mgf/modification-text';
 import type { MultiTurnFashionIqSession } from '../records';
-import { CATEGORIES, type Category } from '../synthetic/attributes';
+import type { Category } from '../synthetic/attributes';
 import { writeJsonFile } from './output-files';
 import { twoPartialCaptions } from './relative-captions';
-import { imagePathFrom, type SyntheticWorld } from './synthetic-world';
+import { categoriesBySplit, imagePathFrom, type SyntheticWorld } from './synthetic-world';
 
 export interface MultiTurnFashionIqFile {
   category: Category;
@@ -37,42 +37,33 @@ export async function emitMultiTurnFashionIq(
   const byId = new Map(world.catalog.map((product) => [product.id, product]));
   const url = (id: string) => imagePathFrom(world, folder, byId.get(id)!);
   const categories: MultiTurnFashionIqFile[] = [];
-  for (const [split, data] of [
-    ['train', world.train],
-    ['val', world.test],
-  ] as const) {
-    for (const category of CATEGORIES) {
-      const images = data.products
-        .filter((product) => product.category === category)
-        .map((product) => product.id);
-      if (images.length === 0) continue;
-      const sessions = data.transactions
-        .filter((transaction) => transaction.category === category)
-        .map(({ productIds }) => ({
-          target: { imageUrl: url(productIds.at(-1)!), asin: productIds.at(-1)! },
-          turns: productIds.slice(0, -1).map((asin, turn) => ({
-            imageUrl: url(asin),
-            captions: twoPartialCaptions(
+  for (const { split, data, category, images } of categoriesBySplit(world)) {
+    const sessions = data.transactions
+      .filter((transaction) => transaction.category === category)
+      .map(({ productIds }) => ({
+        target: { imageUrl: url(productIds.at(-1)!), asin: productIds.at(-1)! },
+        turns: productIds.slice(0, -1).map((asin, turn) => ({
+          imageUrl: url(asin),
+          captions: twoPartialCaptions(
+            category,
+            attributeChanges(
               category,
-              attributeChanges(
-                category,
-                byId.get(asin)!.attributes,
-                byId.get(productIds[turn + 1]!)!.attributes,
-              ),
-              rng,
+              byId.get(asin)!.attributes,
+              byId.get(productIds[turn + 1]!)!.attributes,
             ),
-            asin,
-          })),
-        }));
-      categories.push({
-        category,
-        split,
-        sessionsFile: join(folder, 'data', `${category}.${split}.json`),
-        sessions,
-        imageSplitFile: join(folder, 'image_splits', `split.${category}.${split}.json`),
-        images,
-      });
-    }
+            rng,
+          ),
+          asin,
+        })),
+      }));
+    categories.push({
+      category,
+      split,
+      sessionsFile: join(folder, 'data', `${category}.${split}.json`),
+      sessions,
+      imageSplitFile: join(folder, 'image_splits', `split.${category}.${split}.json`),
+      images,
+    });
   }
   for (const file of categories) {
     await writeJsonFile(

@@ -1,6 +1,6 @@
 import { join, relative, sep } from 'node:path';
 import type { Transaction } from '../mgf/transactions';
-import type { Product } from '../synthetic/attributes';
+import { CATEGORIES, type Category, type Product } from '../synthetic/attributes';
 import { productImagePath } from '../synthetic/render-catalog';
 
 /** One split of a synthetic world: its own images (none shared with the other split) and transactions over them. */
@@ -25,4 +25,26 @@ export function imagePathFrom(world: SyntheticWorld, folder: string, product: Pi
   return relative(folder, join(world.root, productImagePath(product)))
     .split(sep)
     .join('/');
+}
+
+/**
+ * The FashionIQ-style groups of a world: for the train split and the held-out split (named "val"), each category
+ * that has products there, with the ids of those products, in split-then-category order.
+ */
+export function categoriesBySplit(
+  world: SyntheticWorld,
+): { split: 'train' | 'val'; data: WorldSplit; category: Category; images: string[] }[] {
+  const groups: { split: 'train' | 'val'; data: WorldSplit; category: Category; images: string[] }[] = [];
+  for (const [split, data] of [
+    ['train', world.train],
+    ['val', world.test],
+  ] as const) {
+    for (const category of CATEGORIES) {
+      const images = data.products
+        .filter((product) => product.category === category)
+        .map((product) => product.id);
+      if (images.length > 0) groups.push({ split, data, category, images });
+    }
+  }
+  return groups;
 }
