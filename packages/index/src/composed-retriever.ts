@@ -57,3 +57,23 @@ export interface ComposedRetriever {
   save(directory: string): Promise<void>;
   load(directory: string): Promise<void>;
 }
+
+/**
+ * Builds retrievers by method name: how the server and the CLI get a method for a collection without knowing
+ * which package implements it.
+ */
+export interface RetrieverProvider {
+  /** Method names this provider can build, the default first (e.g. ["mai", "sum", "text-only", "image-only"]). */
+  readonly methods: readonly string[];
+  /** A new, empty retriever (call `encodeGallery` or `load` next); throws naming the known methods if unknown. */
+  create(method: string): Promise<ComposedRetriever>;
+}
+
+/** A turn named a reference (or a rollback named an item) that the retriever's gallery does not hold. */
+export class UnknownItemError extends Error {
+  override readonly name = 'UnknownItemError';
+
+  constructor(readonly id: string) {
+    super(`unknown gallery item "${id}"`);
+  }
+}

@@ -9,9 +9,11 @@ export type {
   GalleryItem,
   RankedResult,
   RetrievalSession,
+  RetrieverProvider,
   TurnInput,
   TurnResult,
 } from './composed-retriever';
+export { UnknownItemError } from './composed-retriever';
 export type { ExactStoreOptions, SaveExactStoreOptions } from './exact-store';
 export { ExactStore, loadExactStore } from './exact-store';
 export type {

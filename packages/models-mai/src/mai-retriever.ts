@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '@cir/core-tensor';
-import { MiniClipEncoder } from '@cir/encoders';
+import {
+  readSafetensorsFile,
+  replaceDirectory,
+  restoreInterruptedReplace,
+  tf,
+  writeSafetensorsFile,
+} from '@cir/core-tensor';
+import { EncoderMismatchError, MiniClipEncoder } from '@cir/encoders';
 import {
   type ComposedRetriever,
   ExactStore,
@@ -10,6 +17,7 @@ import {
   type RetrievalSession,
   type TurnInput,
   type TurnResult,
+  UnknownItemError,
 } from '@cir/index';
 import { concatenateArrays, type TokenEncoder } from './features';
 import { loadMaiModel, saveMaiModel } from './mai-files';
@@ -28,6 +36,79 @@ const toInput = (tokens: Float32Array, count: number, tokenDim: number, mask?: U
   ...(mask && { mask: tf.tensor2d(Float32Array.from(mask), [1, count]) }),
 });
 
+const ITEMS_FILE = 'items.safetensors';
+
+/**
+ * The frozen encoder tokens of every gallery item, row by row: image `[n, imageTokens, tokenDim]`, caption
+ * `[n, captionTokens, tokenDim]` and its mask `[n, captionTokens]`. Saved with the gallery so that a loaded
+ * retriever can use any item as a reference without the encoder re-reading the images.
+ */
+class GalleryTokens {
+  readonly rows = new Map<string, number>();
+  constructor(
+    readonly ids: string[],
+    readonly shape: { imageTokens: number; captionTokens: number; tokenDim: number },
+    readonly image: Float32Array,
+    readonly caption: Float32Array,
+    readonly captionMask: Uint8Array,
+  ) {
+    ids.forEach((id, row) => {
+      this.rows.set(id, row);
+    });
+  }
+
+  get(id: string): ItemTokens | undefined {
+    const row = this.rows.get(id);
+    if (row === undefined) return undefined;
+    const { imageTokens, captionTokens, tokenDim } = this.shape;
+    const imageSize = imageTokens * tokenDim;
+    const captionSize = captionTokens * tokenDim;
+    return {
+      image: this.image.subarray(row * imageSize, (row + 1) * imageSize),
+      caption: this.caption.subarray(row * captionSize, (row + 1) * captionSize),
+      captionMask: this.captionMask.subarray(row * captionTokens, (row + 1) * captionTokens),
+    };
+  }
+
+  async save(file: string, encoderId: string): Promise<void> {
+    const { imageTokens, captionTokens, tokenDim } = this.shape;
+    const count = this.ids.length;
+    await writeSafetensorsFile(
+      file,
+      {
+        image: { dtype: 'F32', shape: [count, imageTokens, tokenDim], data: this.image },
+        caption: { dtype: 'F32', shape: [count, captionTokens, tokenDim], data: this.caption },
+        captionMask: { dtype: 'U8', shape: [count, captionTokens], data: this.captionMask },
+      },
+      { encoderId, ids: JSON.stringify(this.ids) },
+    );
+  }
+
+  static async load(file: string, expectedEncoderId: string): Promise<GalleryTokens> {
+    if (!existsSync(file)) {
+      throw new Error(
+        `${file} not found: the folder was not written by MaiRetriever.save (or is from an old version)`,
+      );
+    }
+    const { tensors, metadata } = await readSafetensorsFile(file);
+    if (metadata.encoderId !== expectedEncoderId) {
+      throw new EncoderMismatchError(`gallery tokens ${file}`, expectedEncoderId, metadata.encoderId ?? '?');
+    }
+    const { image, caption, captionMask } = tensors;
+    if (!image || !caption || !captionMask || !metadata.ids) {
+      throw new Error(`${file}: expected tensors image, caption, captionMask and an ids list`);
+    }
+    const ids = JSON.parse(metadata.ids) as string[];
+    return new GalleryTokens(
+      ids,
+      { imageTokens: image.shape[1]!, captionTokens: caption.shape[1]!, tokenDim: image.shape[2]! },
+      image.data as Float32Array,
+      caption.data as Float32Array,
+      captionMask.data as Uint8Array,
+    );
+  }
+}
+
 /**
  * MAI as a ComposedRetriever: the gallery is embedded on the target side (BSA over image + caption) into an exact
  * store; a session carries only its MIO memory tokens (a constant `queries × dim` for the MIO policy) plus the ids
@@ -36,8 +117,7 @@ const toInput = (tokens: Float32Array, count: number, tokenDim: number, mask?: U
 export class MaiRetriever implements ComposedRetriever {
   readonly name: string;
   private store: ExactStore | undefined;
-  private readonly items = new Map<string, ItemTokens>();
-  private tokenShape = { imageTokens: 0, captionTokens: 0, tokenDim: 0 };
+  private tokens: GalleryTokens | undefined;
 
   constructor(
     readonly model: MaiModel,
@@ -52,56 +132,61 @@ export class MaiRetriever implements ComposedRetriever {
     options: { onProgress?: (done: number, total: number) => void } = {},
   ): Promise<void> {
     const store = new ExactStore({ encoderId: this.encoder.id, dim: this.model.config.embedDim });
-    this.items.clear();
+    const images: Float32Array[] = [];
+    const captions: Float32Array[] = [];
+    const masks: Uint8Array[] = [];
+    let shape = { imageTokens: 0, captionTokens: 0, tokenDim: 0 };
     const batchSize = 128;
     for (let start = 0; start < items.length; start += batchSize) {
       const batch = items.slice(start, start + batchSize);
-      const images = await this.encoder.encodeImages(
+      const encodedImages = await this.encoder.encodeImages(
         batch.map((item) => {
           const source = item.imagePath ?? item.imageBytes;
           if (!source) throw new Error(`gallery item ${item.id} has neither imagePath nor imageBytes`);
           return source;
         }),
       );
-      const captions = await this.encoder.encodeTexts(batch.map((item) => item.caption ?? ''));
-      const imageTokens = images.tokenCount!;
-      const captionTokens = captions.tokenCount!;
-      const tokenDim = images.tokenDim!;
-      this.tokenShape = { imageTokens, captionTokens, tokenDim };
+      const encodedCaptions = await this.encoder.encodeTexts(batch.map((item) => item.caption ?? ''));
+      shape = {
+        imageTokens: encodedImages.tokenCount!,
+        captionTokens: encodedCaptions.tokenCount!,
+        tokenDim: encodedImages.tokenDim!,
+      };
+      const { imageTokens, captionTokens, tokenDim } = shape;
       const embeddings = tf.tidy(() =>
         this.model.targetEmbedding(
           this.model.bimodalAggregation(
-            { tokens: tf.tensor3d(images.tokens!, [batch.length, imageTokens, tokenDim]) },
+            { tokens: tf.tensor3d(encodedImages.tokens!, [batch.length, imageTokens, tokenDim]) },
             {
-              tokens: tf.tensor3d(captions.tokens!, [batch.length, captionTokens, tokenDim]),
-              mask: tf.tensor2d(Float32Array.from(captions.tokenMask!), [batch.length, captionTokens]),
+              tokens: tf.tensor3d(encodedCaptions.tokens!, [batch.length, captionTokens, tokenDim]),
+              mask: tf.tensor2d(Float32Array.from(encodedCaptions.tokenMask!), [batch.length, captionTokens]),
             },
           ),
         ),
       );
-      const vectors = await embeddings.data();
+      const vectors = (await embeddings.data()) as Float32Array;
       embeddings.dispose();
       const embedDim = this.model.config.embedDim;
       await store.add(
         batch.map((item, row) => ({
           id: item.id,
-          vector: (vectors as Float32Array).slice(row * embedDim, (row + 1) * embedDim),
+          vector: vectors.slice(row * embedDim, (row + 1) * embedDim),
           ...(item.attributes && { metadata: item.attributes }),
         })),
       );
-      batch.forEach((item, row) => {
-        this.items.set(item.id, {
-          image: images.tokens!.slice(row * imageTokens * tokenDim, (row + 1) * imageTokens * tokenDim),
-          caption: captions.tokens!.slice(
-            row * captionTokens * tokenDim,
-            (row + 1) * captionTokens * tokenDim,
-          ),
-          captionMask: captions.tokenMask!.slice(row * captionTokens, (row + 1) * captionTokens),
-        });
-      });
+      images.push(encodedImages.tokens!);
+      captions.push(encodedCaptions.tokens!);
+      masks.push(encodedCaptions.tokenMask!);
       options.onProgress?.(Math.min(items.length, start + batchSize), items.length);
     }
     this.store = store;
+    this.tokens = new GalleryTokens(
+      items.map((item) => item.id),
+      shape,
+      concatenateArrays(images),
+      concatenateArrays(captions),
+      concatenateArrays(masks),
+    );
   }
 
   openSession(): RetrievalSession {
@@ -109,22 +194,31 @@ export class MaiRetriever implements ComposedRetriever {
     return new MaiSession(this);
   }
 
-  /** Writes the model and the encoded gallery; the encoder stays where it is (its folder is recorded). */
+  /**
+   * Writes the model, the encoded gallery and the gallery's frozen tokens, atomically (a crash leaves the previous
+   * folder); the encoder stays where it is.
+   */
   async save(directory: string): Promise<void> {
-    if (!this.store) throw new Error(`${this.name}: nothing to save before encodeGallery`);
-    await saveMaiModel(join(directory, 'model'), this.model, {
-      name: this.name,
-      encoderId: this.encoder.id,
-      steps: 0,
+    const { store, tokens } = this;
+    if (!store || !tokens) throw new Error(`${this.name}: nothing to save before encodeGallery`);
+    await replaceDirectory(directory, async (temporary) => {
+      await saveMaiModel(join(temporary, 'model'), this.model, {
+        name: this.name,
+        encoderId: this.encoder.id,
+        steps: 0,
+      });
+      await store.save(join(temporary, 'gallery'));
+      await tokens.save(join(temporary, ITEMS_FILE), this.encoder.id);
     });
-    await this.store.save(join(directory, 'gallery'));
   }
 
   async load(directory: string): Promise<void> {
+    await restoreInterruptedReplace(directory);
     const { model } = await loadMaiModel(join(directory, 'model'), { expectedEncoderId: this.encoder.id });
     this.model.importParameters(model.exportParameters());
     model.dispose();
     this.store = await loadExactStore(join(directory, 'gallery'), { expectedEncoderId: this.encoder.id });
+    this.tokens = await GalleryTokens.load(join(directory, ITEMS_FILE), this.encoder.id);
   }
 
   /** Loads a trained MAI model folder with its encoder (a mini encoder folder). */
@@ -136,14 +230,14 @@ export class MaiRetriever implements ComposedRetriever {
 
   /** @internal */
   itemTokens(id: string): ItemTokens {
-    const tokens = this.items.get(id);
-    if (!tokens) throw new Error(`unknown gallery item "${id}"`);
+    const tokens = this.tokens?.get(id);
+    if (!tokens) throw new UnknownItemError(id);
     return tokens;
   }
 
   /** @internal */
   get shape() {
-    return this.tokenShape;
+    return this.tokens!.shape;
   }
 
   /** @internal */
@@ -156,6 +250,8 @@ interface TurnRecord {
   turn: number;
   referenceId?: string;
   text: string;
+  /** The turn's best result: the next turn's reference when the shopper names none. */
+  best?: string;
 }
 
 class MaiSession implements RetrievalSession {
@@ -163,19 +259,18 @@ class MaiSession implements RetrievalSession {
   private turns: TurnRecord[] = [];
   /** The only tensor state: memory tokens `[1, memoryTokens, dim]` after the last turn. */
   private memory: tf.Tensor3D | undefined;
-  private lastResults: string[] = [];
 
   constructor(private readonly retriever: MaiRetriever) {}
 
-  history(): readonly TurnRecord[] {
-    return this.turns;
+  history(): readonly { turn: number; referenceId?: string; text: string }[] {
+    return this.turns.map(({ turn, referenceId, text }) => ({ turn, referenceId, text }));
   }
 
   async turn(input: TurnInput): Promise<TurnResult> {
-    const referenceId = input.referenceId ?? this.lastResults[0];
+    const referenceId = input.referenceId ?? this.turns.at(-1)?.best;
     if (!referenceId)
       throw new Error('the first turn needs a referenceId (the product the shopper starts from)');
-    const record = { turn: this.turns.length + 1, referenceId, text: input.text };
+    const record: TurnRecord = { turn: this.turns.length + 1, referenceId, text: input.text };
     const query = await this.step(record);
     const results = await this.retriever.gallery.search(
       query,
@@ -183,8 +278,8 @@ class MaiSession implements RetrievalSession {
       input.limit ?? 10,
       input.filter ? { filter: input.filter } : {},
     );
+    record.best = results[0]![0]?.id;
     this.turns.push(record);
-    this.lastResults = results[0]!.map((hit) => hit.id);
     return { turn: record.turn, results: results[0]!.map((hit) => ({ id: hit.id, score: hit.score })) };
   }
 
@@ -196,7 +291,6 @@ class MaiSession implements RetrievalSession {
     this.memory?.dispose();
     this.memory = undefined;
     this.turns = [];
-    this.lastResults = [];
     // Replaying the kept turns rebuilds their memory exactly (the model is deterministic).
     for (const record of kept) {
       await this.step(record);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkGradients, initBackend, tf } from '@cir/core-tensor';
 import { generateWorld } from '@cir/datasets';
+import { UnknownItemError } from '@cir/index';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashEncoder } from './__fixtures__/hash-encoder';
 import { buildSessionBatch } from './batches';
@@ -10,6 +11,7 @@ import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
 import { evaluateMaiModel, galleryEmbeddings } from './evaluate-mai';
 import { type FashionMtData, loadFashionMtData } from './fashion-mt-data';
 import { MaiFeatures } from './features';
+import { FusionRetriever } from './fusion-retriever';
 import { loadMaiModel, saveMaiModel } from './mai-files';
 import { MaiModel } from './mai-model';
 import { MaiRetriever } from './mai-retriever';
@@ -150,5 +152,63 @@ describe('MaiRetriever', () => {
     expect(session.history().map((turn) => turn.text)).toEqual(['1. is red']);
     await expect(session.rollback(5)).rejects.toThrow(/has 1 turns/);
     await expect(retriever.openSession().turn({ text: 'red' })).rejects.toThrow(/referenceId/);
+    await expect(retriever.openSession().turn({ referenceId: 'nope', text: 'red' })).rejects.toThrow(
+      UnknownItemError,
+    );
+  });
+
+  it('saves and loads its gallery so that a loaded retriever takes any item as a reference', async () => {
+    const encoder = hashEncoder();
+    const items = data.galleryPaths
+      .slice(0, 30)
+      .map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: data.galleryCaptions[row] }));
+    const original = new MaiRetriever(new MaiModel(TINY, 6), encoder);
+    await original.encodeGallery(items);
+    const directory = join(root, 'saved-retriever');
+    await original.save(directory);
+    const loaded = new MaiRetriever(new MaiModel(TINY, 99), encoder);
+    await loaded.load(directory);
+    const turns = [
+      { referenceId: 'item-7', text: '1. is red', limit: 5 },
+      { referenceId: 'item-3', text: 'I prefer the first, and 1. has long sleeves', limit: 5 },
+    ];
+    const [a, b] = [original.openSession(), loaded.openSession()];
+    const results = [];
+    for (const turn of turns) {
+      const result = await b.turn(turn);
+      expect(result).toEqual(await a.turn(turn));
+      results.push(result);
+    }
+    // A turn without a reference continues from the previous turn's best result, also after a rollback.
+    await b.rollback(1);
+    expect((await b.turn({ text: '1. is blue' })).turn).toBe(2);
+    expect(b.history()[1]!.referenceId).toBe(results[0]!.results[0]!.id);
+  });
+});
+
+describe('FusionRetriever', () => {
+  it('ranks by the fused query, sum = normalize(image + text), each turn independent', async () => {
+    const encoder = hashEncoder();
+    const items = data.galleryPaths.slice(0, 20).map((path, row) => ({ id: `item-${row}`, imagePath: path }));
+    const image = new FusionRetriever('image-only', encoder);
+    await image.encodeGallery(items);
+    const first = await image.openSession().turn({ referenceId: 'item-4', text: 'is red', limit: 3 });
+    // image-only: the reference itself is its own nearest neighbour, with cosine 1.
+    expect(first.results[0]!.id).toBe('item-4');
+    expect(first.results[0]!.score).toBeCloseTo(1, 5);
+    const sum = new FusionRetriever('sum', encoder);
+    await sum.encodeGallery(items);
+    const query = await sum.query('item-4', 'is red');
+    const imageVector = await image.query('item-4', 'is red');
+    const text = new FusionRetriever('text-only', encoder);
+    await text.encodeGallery(items);
+    const textVector = await text.query('item-4', 'is red');
+    const norm = Math.hypot(...imageVector.map((value, index) => value + (textVector[index] ?? 0)));
+    expect(query[0]).toBeCloseTo((imageVector[0]! + textVector[0]!) / norm, 5);
+    const directory = join(root, 'saved-fusion');
+    await sum.save(directory);
+    const loaded = new FusionRetriever('sum', encoder);
+    await loaded.load(directory);
+    expect(await loaded.query('item-4', 'is red')).toEqual(query);
   });
 });
