@@ -62,6 +62,8 @@ export type { OnnxRuntimeInfo } from './onnxruntime-info';
 export { onnxRuntimeInfo } from './onnxruntime-info';
 export { gatherRows } from './ops/gather';
 export { batchMatMul, matMul2d, matMulLastAxis } from './ops/matmul';
+export type { NativeMatMul } from './ops/native-matmul';
+export { nativeMatMul, nativeMatMulProblem } from './ops/native-matmul';
 export type { AdamWOptions } from './optim/adamw';
 export { AdamW } from './optim/adamw';
 export { clipGradientsByGlobalNorm } from './optim/clip-gradients';

@@ -3,6 +3,7 @@ import { initBackend, tf } from '../backend';
 import { checkGradients } from '../grad-check';
 import { randomVariable, weightedSum } from '../test-helpers';
 import { batchMatMul, matMul2d, matMulLastAxis } from './matmul';
+import { nativeMatMul, nativeMatMulProblem } from './native-matmul';
 
 beforeAll(async () => {
   await initBackend();
@@ -91,6 +92,64 @@ describe('batchMatMul', () => {
         ]),
       );
       expect(result.maxRelativeError).toBeLessThan(1e-3);
+    });
+  }
+});
+
+describe('native products (onnxruntime MLAS)', () => {
+  const withTfjsKernels = <T>(run: () => T): T => {
+    process.env.CIR_NATIVE_MATMUL = '0';
+    try {
+      return run();
+    } finally {
+      delete process.env.CIR_NATIVE_MATMUL;
+    }
+  };
+
+  it('load here (onnxruntime-node is a dependency) and can be turned off', () => {
+    expect(nativeMatMulProblem()).toBeUndefined();
+    expect(nativeMatMul()).toBeDefined();
+    expect(withTfjsKernels(() => nativeMatMulProblem())).toMatch(/CIR_NATIVE_MATMUL=0/);
+  });
+
+  for (const [transposeA, transposeB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    it(`agree with the tfjs kernels, values and gradients, 2-D and batched (transposeA=${transposeA}, transposeB=${transposeB})`, () => {
+      const cases = [
+        {
+          a: randomVariable(transposeA ? [7, 5] : [5, 7], 5),
+          b: randomVariable(transposeB ? [3, 7] : [7, 3], 6),
+        },
+        {
+          a: randomVariable(transposeA ? [4, 7, 5] : [4, 5, 7], 7),
+          b: randomVariable(transposeB ? [4, 3, 7] : [4, 7, 3], 8),
+        },
+      ];
+      for (const { a, b } of cases) {
+        const run = () =>
+          tf.grads((x, y) =>
+            weightedSum(
+              x.rank === 2
+                ? matMul2d(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB)
+                : batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D, transposeA, transposeB),
+            ),
+          )([a, b]);
+        const value = (x: tf.Tensor, y: tf.Tensor) =>
+          x.rank === 2
+            ? matMul2d(x as tf.Tensor2D, y as tf.Tensor2D, transposeA, transposeB)
+            : batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D, transposeA, transposeB);
+        const native = [value(a, b), ...run()];
+        const reference = withTfjsKernels(() => [value(a, b), ...run()]);
+        native.forEach((tensor, index) => {
+          expect(tensor.shape).toEqual(reference[index]!.shape);
+          const difference = tf.max(tf.abs(tf.sub(tensor, reference[index]!))).dataSync()[0]!;
+          expect(difference).toBeLessThan(1e-5);
+        });
+      }
     });
   }
 });

@@ -1,0 +1,183 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import type * as Ort from 'onnxruntime-node';
+
+/**
+ * Matrix products on onnxruntime's MLAS sgemm, called synchronously, so that tfjs kernels (which are synchronous)
+ * can use them inside autodiff.
+ *
+ * Why: tfjs-wasm reaches ~12 GFLOP/s on one core for plain 2-D products and ~1.3 GFLOP/s for batched ones (its
+ * scalar slow path), while MLAS reaches 20–60 GFLOP/s per core on both and uses every core. onnxruntime-node's public
+ * `InferenceSession.run` is asynchronous, but its native binding's `run` is synchronous (the public one only defers
+ * it with setImmediate); we build one-node ONNX graphs (Gemm / com.microsoft FusedMatMul) with free dimensions and
+ * call that binding directly. onnxruntime-node has no `exports` map, so `dist/binding.js` is reachable; if a future
+ * version moves it, `nativeMatMul()` reports unavailable and callers stay on tfjs kernels.
+ *
+ * CIR_NATIVE_MATMUL=0 turns it off; CIR_NATIVE_MATMUL_THREADS sets the thread count (default: all cores).
+ */
+export interface NativeMatMul {
+  threads: number;
+  /**
+   * `op(a) · op(b)` where op transposes when asked: a `[m, k]` (`[k, m]` when transposeA), b `[k, n]` (`[n, k]` when
+   * transposeB). Returns `[m, n]` row-major.
+   */
+  gemm(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): Float32Array;
+  /** Batched: a `[batch, m, k]` (`[batch, k, m]` when transposeA), b likewise; returns `[batch, m, n]`. */
+  batched(
+    a: Float32Array,
+    b: Float32Array,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): Float32Array;
+}
+
+interface BindingSession {
+  loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
+  run(
+    feeds: Record<string, Ort.Tensor>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Record<string, Ort.Tensor>;
+}
+
+interface Binding {
+  binding: { InferenceSession: new () => BindingSession };
+  initOrt(): void;
+}
+
+const require = createRequire(import.meta.url);
+let loaded: { native: NativeMatMul } | { problem: string } | undefined;
+
+function productModel(rank: 2 | 3, transposeA: boolean, transposeB: boolean): Uint8Array {
+  const { onnx } = onnxProto;
+  const INT = onnx.AttributeProto.AttributeType.INT;
+  const tensor = (name: string): onnxProto.onnx.IValueInfoProto => ({
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: Array.from({ length: rank }, (_value, axis) => ({ dimParam: `${name}${axis}` })) },
+      },
+    },
+  });
+  const flags = [
+    { name: 'transA', type: INT, i: transposeA ? 1 : 0 },
+    { name: 'transB', type: INT, i: transposeB ? 1 : 0 },
+  ];
+  const node =
+    rank === 2
+      ? { opType: 'Gemm', input: ['a', 'b'], output: ['y'], attribute: flags }
+      : {
+          opType: 'FusedMatMul',
+          domain: 'com.microsoft',
+          input: ['a', 'b'],
+          output: ['y'],
+          attribute: flags,
+        };
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [
+      { domain: '', version: 13 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    producerName: '@cir/core-tensor',
+    graph: { name: 'product', node: [node], input: [tensor('a'), tensor('b')], output: [tensor('y')] },
+  }).finish();
+}
+
+function load(): NativeMatMul {
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const { binding, initOrt } = require(
+    join(dirname(require.resolve('onnxruntime-node')), 'binding.js'),
+  ) as Binding;
+  initOrt();
+  const requested = Number(process.env.CIR_NATIVE_MATMUL_THREADS);
+  const threads = Number.isInteger(requested) && requested > 0 ? requested : availableParallelism();
+  const sessions = new Map<string, BindingSession>();
+  const session = (rank: 2 | 3, transposeA: boolean, transposeB: boolean): BindingSession => {
+    const key = `${rank}${+transposeA}${+transposeB}`;
+    let created = sessions.get(key);
+    if (!created) {
+      const bytes = productModel(rank, transposeA, transposeB);
+      created = new binding.InferenceSession();
+      created.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+        executionProviders: [{ name: 'cpu' }],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        // Idle pool threads sleep instead of spinning: tfjs runs between products on the main thread, and
+        // spinning workers would take the cores it needs (and those of other processes).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
+      sessions.set(key, created);
+    }
+    return created;
+  };
+  const run = (
+    rank: 2 | 3,
+    a: Float32Array,
+    aShape: number[],
+    b: Float32Array,
+    bShape: number[],
+    transposeA: boolean,
+    transposeB: boolean,
+  ): Float32Array =>
+    session(rank, transposeA, transposeB).run(
+      { a: new ort.Tensor('float32', a, aShape), b: new ort.Tensor('float32', b, bShape) },
+      { y: null },
+      {},
+    ).y!.data as Float32Array;
+  return {
+    threads,
+    gemm: (a, b, m, k, n, transposeA, transposeB) =>
+      run(2, a, transposeA ? [k, m] : [m, k], b, transposeB ? [n, k] : [k, n], transposeA, transposeB),
+    batched: (a, b, batch, m, k, n, transposeA, transposeB) =>
+      run(
+        3,
+        a,
+        transposeA ? [batch, k, m] : [batch, m, k],
+        b,
+        transposeB ? [batch, n, k] : [batch, k, n],
+        transposeA,
+        transposeB,
+      ),
+  };
+}
+
+/** The native products, or undefined when turned off or when onnxruntime-node's binding cannot load here. */
+export function nativeMatMul(): NativeMatMul | undefined {
+  if (process.env.CIR_NATIVE_MATMUL === '0') return undefined;
+  if (!loaded) {
+    try {
+      const native = load();
+      // A 1×1 product proves the binding and both graphs work before any training relies on them.
+      native.gemm(Float32Array.of(2), Float32Array.of(3), 1, 1, 1, false, false);
+      native.batched(Float32Array.of(2), Float32Array.of(3), 1, 1, 1, 1, false, false);
+      loaded = { native };
+    } catch (error) {
+      loaded = { problem: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+    }
+  }
+  return 'native' in loaded ? loaded.native : undefined;
+}
+
+/** Why the native products are not in use, or undefined when they are. */
+export function nativeMatMulProblem(): string | undefined {
+  if (process.env.CIR_NATIVE_MATMUL === '0') return 'turned off by CIR_NATIVE_MATMUL=0';
+  nativeMatMul();
+  return loaded && 'problem' in loaded ? loaded.problem : undefined;
+}
