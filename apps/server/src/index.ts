@@ -1,3 +1,21 @@
-// HTTP API and web page for interactive multi-turn retrieval.
-// This package exports nothing yet: its issue has not landed.
-export {};
+// @cir/server: HTTP API and web page for interactive multi-turn retrieval.
+
+export type { CatalogImage } from './catalog-folder';
+export { readCatalogFolder } from './catalog-folder';
+export type { CollectionItem, CollectionManifest } from './collection-files';
+export type {
+  CollectionRecord,
+  CollectionRegistryOptions,
+  CollectionStatus,
+  ServedCollection,
+} from './collections';
+export { CollectionRegistry } from './collections';
+export type { ErrorBody } from './errors';
+export { ApiError } from './errors';
+export { COLLECTION_NAME_PATTERN } from './schemas';
+export type { CirServer, ServerOptions, StartedServer, StartServerOptions } from './server';
+export { createServer, startServer } from './server';
+export type { SessionRegistryOptions, SessionTurn, SessionView, TurnResultItem } from './sessions';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TTL_MS, SessionRegistry } from './sessions';
+export type { UploadLimits } from './upload-images';
+export { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS } from './upload-images';

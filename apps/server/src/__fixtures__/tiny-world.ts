@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@cir/core-tensor';
+import { generateWorld } from '@cir/datasets';
+import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
+import type { ComposedRetriever, RetrieverProvider } from '@cir/index';
+import { DEFAULT_MAI_CONFIG, type MaiConfig, MaiModel, MaiRetriever } from '@cir/models-mai';
+
+/** A mini encoder small enough to train in a few seconds on the 32-pixel world. */
+const TINY_ENCODER = {
+  imageSize: 32,
+  patchSize: 8,
+  width: 32,
+  layers: 1,
+  heads: 2,
+  feedForwardMultiplier: 2,
+  embedDim: 32,
+  maxTextLength: 16,
+};
+
+/** An untrained MAI: the server only needs a real retriever, not a good one. */
+const TINY_MAI: MaiConfig = {
+  ...DEFAULT_MAI_CONFIG,
+  inputDim: TINY_ENCODER.width,
+  dim: 16,
+  heads: 2,
+  queries: 4,
+  bsaLayers: 1,
+  msaLayers: 1,
+  feedForwardMultiplier: 2,
+  embedDim: 8,
+  maxTextTokens: TINY_ENCODER.maxTextLength,
+};
+
+export interface TinyWorld {
+  /** Temporary folder holding everything below; `dispose` removes it. */
+  root: string;
+  /** The generated world: `images/` + `captions.jsonl`, a valid catalog folder of 210 items. */
+  catalog: string;
+  encoderDirectory: string;
+  encoder: MiniClipEncoder;
+  provider: RetrieverProvider;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Generates a 210-image world (about the smallest the world generator accepts: every format needs enough held-out
+ * products per category) and trains a tiny mini encoder on it, in a few seconds.
+ */
+export async function createTinyWorld(): Promise<TinyWorld> {
+  await initBackend();
+  const root = await mkdtemp(join(tmpdir(), 'cir-server-world-'));
+  const catalog = join(root, 'world');
+  const encoderDirectory = join(root, 'encoder');
+  try {
+    await generateWorld({ outDir: catalog, images: 210, transactions: 60, seed: 1, imageSize: 32 });
+    await trainMiniClip({
+      pairsFile: join(catalog, 'captions.jsonl'),
+      outDirectory: encoderDirectory,
+      epochs: 1,
+      batchSize: 16,
+      config: TINY_ENCODER,
+    });
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  const encoder = await MiniClipEncoder.load(encoderDirectory);
+  return {
+    root,
+    catalog,
+    encoderDirectory,
+    encoder,
+    provider: tinyProvider(encoder),
+    async dispose() {
+      await encoder.dispose();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Two methods, both MAI with a different memory, so that tests can tell methods apart. */
+export function tinyProvider(encoder: MiniClipEncoder): RetrieverProvider {
+  const configs: Record<string, MaiConfig> = {
+    mai: TINY_MAI,
+    'mai-concat': { ...TINY_MAI, memory: 'concat' },
+  };
+  return {
+    methods: Object.keys(configs),
+    async create(method: string): Promise<ComposedRetriever> {
+      const config = configs[method];
+      if (!config) throw new Error(`unknown method "${method}" (known: ${Object.keys(configs).join(', ')})`);
+      return new MaiRetriever(new MaiModel(config, 7), encoder, { name: method });
+    },
+  };
+}

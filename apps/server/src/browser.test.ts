@@ -1,0 +1,214 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
+import { type StartedServer, startServer } from './index';
+
+// The system's chromium, never a downloaded one: the machine (and CI) is offline. CI installs it from Debian.
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const SCREENSHOT_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), '../../../.test-results/browser');
+const COLLECTION = 'shop';
+const TOKEN = 'browser-test-token';
+
+if (!hasChromium) {
+  console.warn(`browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+}
+
+async function startWithCollection(
+  world: TinyWorld,
+  options: { token?: string } = {},
+): Promise<StartedServer> {
+  const dataDir = await mkdtemp(join(world.root, 'data-'));
+  const server = await startServer({
+    dataDir,
+    provider: world.provider,
+    port: 0,
+    handleSignals: false,
+    ...options,
+  });
+  const headers = {
+    'content-type': 'application/json',
+    ...(options.token && { authorization: `Bearer ${options.token}` }),
+  };
+  const created = await fetch(`${server.url}/v1/collections`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: COLLECTION, catalog: world.catalog }),
+  });
+  expect(created.status, await created.text()).toBe(202);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const response = await fetch(`${server.url}/v1/collections`, { headers });
+    const { collections } = (await response.json()) as {
+      collections: { name: string; status: string; error?: string }[];
+    };
+    const collection = collections.find((candidate) => candidate.name === COLLECTION);
+    if (collection?.status === 'ready') return server;
+    if (collection?.status === 'failed') throw new Error(`collection build failed: ${collection.error}`);
+    if (Date.now() > deadline) throw new Error('collection still not ready after 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const testId = (page: Page, id: string) => page.getByTestId(id);
+
+describe.skipIf(!hasChromium)(
+  hasChromium ? 'the web page in chromium' : `the web page in chromium (skipped: ${CHROMIUM} is missing)`,
+  () => {
+    let world: TinyWorld;
+    let server: StartedServer;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    beforeAll(async () => {
+      [world, browser] = await Promise.all([
+        createTinyWorld(),
+        chromium.launch({
+          executablePath: CHROMIUM,
+          headless: true,
+          args: ['--no-sandbox'],
+          timeout: 60_000,
+        }),
+      ]);
+      server = await startWithCollection(world);
+      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.setDefaultTimeout(20_000);
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await world?.dispose();
+    });
+
+    it('shows the catalog of the first ready collection, and says what is missing when searching too early', async () => {
+      await page.goto(`${server.url}/`);
+      await expect.poll(() => testId(page, 'catalog-item').count()).toBe(24);
+      expect(await testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
+      expect(page.url()).toContain(`collection=${COLLECTION}`);
+      const firstImage = testId(page, 'catalog-item').first().locator('img');
+      expect(await firstImage.getAttribute('alt')).toBeTruthy();
+      await expect
+        .poll(() => firstImage.evaluate((image) => (image as { naturalWidth: number }).naturalWidth))
+        .toBe(32);
+
+      await testId(page, 'modification-input').fill('like this one, but red');
+      await testId(page, 'search-button').click();
+      await expect.poll(() => testId(page, 'status').textContent()).toMatch(/pick a reference first/);
+      expect(await testId(page, 'status').getAttribute('role')).toBe('status');
+      expect(await testId(page, 'result-item').count()).toBe(0);
+
+      await testId(page, 'catalog-next').click();
+      await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('25–48 of 210');
+      await testId(page, 'catalog-previous').click();
+      await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
+    });
+
+    it('runs two turns (the first by keyboard), makes a clicked result the reference, rolls back to turn 1', async () => {
+      const reference = testId(page, 'catalog-item').nth(3);
+      const referenceId = await reference.getAttribute('data-id');
+      await testId(page, 'modification-input').fill('');
+      // Keyboard only: a catalog tile is a button, and picking it moves the focus to the text box; Enter submits.
+      await reference.focus();
+      await page.keyboard.press('Enter');
+      expect(await reference.getAttribute('aria-pressed')).toBe('true');
+      await page.keyboard.type('like this one, but red');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => testId(page, 'result-item').count()).toBe(12);
+      await expect.poll(() => testId(page, 'history-turn').count()).toBe(1);
+      expect(await testId(page, 'status').textContent()).toBe('Turn 1: 12 results.');
+      // The busy indicator goes away with the last request.
+      await expect.poll(() => testId(page, 'busy').isHidden()).toBe(true);
+      const firstTurnIds = await testId(page, 'result-item').evaluateAll((items) =>
+        items.map((item) => item.getAttribute('data-id')),
+      );
+      expect(await testId(page, 'result-score').first().textContent()).toMatch(/^#1 · -?\d+\.\d{3}$/);
+      expect(await testId(page, 'history-turn').first().locator('img').getAttribute('alt')).toBeTruthy();
+      expect(await testId(page, 'history-turn').first().locator('q').textContent()).toBe(
+        'like this one, but red',
+      );
+      expect(await testId(page, 'history-turn').first().locator('img').getAttribute('src')).toContain(
+        encodeURIComponent(referenceId!),
+      );
+
+      const picked = testId(page, 'result-item').nth(2);
+      const pickedId = await picked.getAttribute('data-id');
+      await picked.click();
+      expect(await picked.getAttribute('aria-pressed')).toBe('true');
+      expect(await testId(page, 'result-item').first().getAttribute('aria-pressed')).toBe('false');
+      expect(await testId(page, 'reference').locator('img').getAttribute('alt')).toBeTruthy();
+
+      await testId(page, 'modification-input').fill('and with long sleeves');
+      await testId(page, 'search-button').click();
+      await expect.poll(() => testId(page, 'history-turn').count()).toBe(2);
+      await expect.poll(() => testId(page, 'status').textContent()).toBe('Turn 2: 12 results.');
+      // The page's session, read back through the API: the clicked result was turn 2's reference.
+      const sessionId = await testId(page, 'history-list').getAttribute('data-session');
+      const response = await fetch(`${server.url}/v1/sessions/${sessionId}`);
+      const session = (await response.json()) as { turns: { referenceId: string }[] };
+      expect(session.turns.map((turn) => turn.referenceId)).toEqual([referenceId, pickedId]);
+
+      await mkdir(SCREENSHOT_DIRECTORY, { recursive: true });
+      const screenshot = join(SCREENSHOT_DIRECTORY, 'two-turn-session.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect(existsSync(screenshot)).toBe(true);
+
+      // The latest turn cannot be rolled back to; the first one can.
+      expect(await testId(page, 'rollback-button').nth(1).isDisabled()).toBe(true);
+      await testId(page, 'rollback-button').first().click();
+      await expect.poll(() => testId(page, 'history-turn').count()).toBe(1);
+      await expect.poll(() => testId(page, 'status').textContent()).toBe('Rolled back to turn 1.');
+      const shownIds = await testId(page, 'result-item').evaluateAll((items) =>
+        items.map((item) => item.getAttribute('data-id')),
+      );
+      expect(shownIds).toEqual(firstTurnIds);
+
+      // A server-side error reaches the status line: the session is gone (as after its idle timeout).
+      await fetch(`${server.url}/v1/sessions/${sessionId}`, { method: 'DELETE' });
+      await testId(page, 'modification-input').fill('in blue');
+      await testId(page, 'search-button').click();
+      await expect.poll(() => testId(page, 'status').textContent()).toMatch(/does not exist.*new session/);
+      expect(await testId(page, 'status').getAttribute('data-kind')).toBe('error');
+      expect(await testId(page, 'history-turn').count()).toBe(0);
+
+      await testId(page, 'catalog-item').first().click();
+      await testId(page, 'search-button').click();
+      await expect.poll(() => testId(page, 'history-turn').count()).toBe(1);
+      await testId(page, 'new-session-button').click();
+      await expect.poll(() => testId(page, 'history-turn').count()).toBe(0);
+      expect(await testId(page, 'result-item').count()).toBe(0);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('with a token: explains a 401, then works (images included) once the URL carries the token', async () => {
+      const guarded = await startWithCollection(world, { token: TOKEN });
+      const context = await browser.newContext();
+      try {
+        const tokenPage = await context.newPage();
+        tokenPage.setDefaultTimeout(20_000);
+        await tokenPage.goto(`${guarded.url}/`);
+        await expect.poll(() => testId(tokenPage, 'status').textContent()).toMatch(/needs an access token/);
+
+        await tokenPage.goto(`${guarded.url}/?token=${TOKEN}`);
+        await expect.poll(() => testId(tokenPage, 'catalog-item').count()).toBe(24);
+        // The token moves to sessionStorage, out of the address bar.
+        expect(tokenPage.url()).not.toContain('token=');
+        const image = testId(tokenPage, 'catalog-item').first().locator('img');
+        await expect
+          .poll(() => image.evaluate((element) => (element as { naturalWidth: number }).naturalWidth))
+          .toBe(32);
+        await tokenPage.reload();
+        await expect.poll(() => testId(tokenPage, 'catalog-item').count()).toBe(24);
+      } finally {
+        await context.close();
+        await guarded.close();
+      }
+    });
+  },
+);

@@ -1,0 +1,393 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { replaceDirectory, restoreInterruptedReplace, writeJsonAtomic } from '@cir/core-tensor';
+import type { ComposedRetriever, RetrieverProvider } from '@cir/index';
+import { readCatalogFolder } from './catalog-folder';
+import {
+  COLLECTION_FILE,
+  COLLECTION_FORMAT_VERSION,
+  type CollectionItem,
+  type CollectionManifest,
+  type ImageSource,
+  placeImages,
+  RETRIEVER_FOLDER,
+  readCollectionManifest,
+} from './collection-files';
+import { badRequest, conflict, notFound } from './errors';
+import { COLLECTION_NAME_PATTERN } from './schemas';
+
+export type CollectionStatus = 'ready' | 'building' | 'failed';
+
+/** What the API shows of a collection. */
+export interface CollectionRecord {
+  name: string;
+  method: string;
+  /** Items served; while a first build runs, the items being built. */
+  items: number;
+  status: CollectionStatus;
+  /** Why the last build, or the load at start, failed (with status ready: the previous state is still served). */
+  error?: string;
+  /** When the served state was built (ISO 8601). */
+  builtAt?: string;
+}
+
+/** A collection's served state: a loaded retriever and the item table of the folder it was built into. */
+export interface ServedCollection {
+  name: string;
+  method: string;
+  builtAt: string;
+  directory: string;
+  retriever: ComposedRetriever;
+  items: readonly CollectionItem[];
+  byId: ReadonlyMap<string, CollectionItem>;
+}
+
+/** Images received by an upload, staged in a folder of their own that the rebuild consumes. */
+export interface StagedUpload {
+  directory: string;
+  images: { id: string; caption?: string; fileName: string; path: string }[];
+}
+
+interface Collection {
+  name: string;
+  /** Method of the served state, or of the latest build asked for. */
+  method: string;
+  served?: ServedCollection;
+  /** Item table of the folder on disk, kept even when its retriever could not be loaded. */
+  stored?: readonly CollectionItem[];
+  pendingBuilds: number;
+  buildingItems?: number;
+  error?: string;
+}
+
+export interface CollectionRegistryOptions {
+  dataDir: string;
+  provider: RetrieverProvider;
+  /** Relative catalog paths resolve against it and catalogs outside it are refused; default: no restriction. */
+  catalogRoot?: string;
+  log?: { error(object: unknown, message: string): void; info(object: unknown, message: string): void };
+}
+
+const NAME = new RegExp(COLLECTION_NAME_PATTERN);
+
+/**
+ * Every collection of a data folder. Builds run one at a time per collection, in the order they were asked for,
+ * each into a temporary folder swapped in atomically: until the swap the previous state keeps serving, and a
+ * process killed mid-build leaves it on disk.
+ */
+export class CollectionRegistry {
+  private readonly collections = new Map<string, Collection>();
+  /** The last queued job of each collection name (builds, deletion), so that jobs run in order. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly root: string;
+
+  private constructor(private readonly options: CollectionRegistryOptions) {
+    this.root = join(options.dataDir, 'collections');
+  }
+
+  /** Reloads every collection folder of `dataDir`, putting back the previous state of a build killed mid-swap. */
+  static async open(options: CollectionRegistryOptions): Promise<CollectionRegistry> {
+    const registry = new CollectionRegistry(options);
+    await registry.loadAll();
+    return registry;
+  }
+
+  get size(): number {
+    return this.collections.size;
+  }
+
+  get methods(): readonly string[] {
+    return this.options.provider.methods;
+  }
+
+  list(): CollectionRecord[] {
+    return [...this.collections.values()]
+      .sort((left, right) => (left.name < right.name ? -1 : 1))
+      .map((collection) => this.toRecord(collection));
+  }
+
+  record(name: string): CollectionRecord {
+    return this.toRecord(this.require(name));
+  }
+
+  /** The state a new session is opened on. */
+  servedForSession(name: string): ServedCollection {
+    const collection = this.require(name);
+    if (collection.served) return collection.served;
+    if (collection.pendingBuilds > 0) {
+      throw conflict(`collection "${name}" is still building for the first time; try again when it is ready`);
+    }
+    throw conflict(`collection "${name}" has no usable state: ${collection.error ?? 'never built'}`);
+  }
+
+  /** The served item table (empty while a first build runs). */
+  items(name: string): readonly CollectionItem[] {
+    return this.require(name).served?.items ?? [];
+  }
+
+  /** The file of an item's image, looked up in the item table: never a path built from the request. */
+  imageFile(name: string, id: string): string {
+    const served = this.require(name).served;
+    const item = served?.byId.get(id);
+    if (!served || !item) throw notFound(`collection "${name}" has no item "${id}"`);
+    return join(served.directory, item.image);
+  }
+
+  /**
+   * Builds (or with `replace`, rebuilds) a collection from a catalog folder on the server's disk. Checks the
+   * method, the name and the folder now; the build itself runs in the background.
+   */
+  async createFromCatalog(request: {
+    name: string;
+    catalog: string;
+    method?: string;
+    replace?: boolean;
+  }): Promise<void> {
+    const { name } = request;
+    const method = request.method ?? this.methods[0];
+    if (method === undefined) throw new Error('the retriever provider has no method');
+    if (!this.methods.includes(method)) {
+      throw badRequest(
+        `unknown method "${method}"; known methods: ${this.methods.join(', ')}`,
+        'unknown_method',
+      );
+    }
+    const refuseExisting = () => {
+      if (this.collections.has(name) && !request.replace) {
+        throw conflict(`collection "${name}" already exists; send "replace": true to rebuild it`);
+      }
+    };
+    refuseExisting();
+    const images = await readCatalogFolder(this.resolveCatalog(request.catalog));
+    // Another request may have created it while the folder was read.
+    refuseExisting();
+    const collection = this.collections.get(name) ?? this.register(name, method);
+    collection.method = method;
+    this.startBuild(collection, () => images.map((image) => ({ ...image, owned: false })));
+  }
+
+  /**
+   * Adds uploaded images to a collection (created with the default method when absent) and rebuilds it. An id
+   * that already exists is replaced, keeping its caption unless the upload gives one.
+   */
+  addImages(name: string, upload: StagedUpload): void {
+    const collection = this.collections.get(name) ?? this.register(name, this.methods[0]!);
+    const uploadedIds = new Set(upload.images.map((image) => image.id));
+    this.startBuild(
+      collection,
+      () => {
+        const directory = join(this.root, name);
+        const previous = new Map((collection.stored ?? []).map((item) => [item.id, item]));
+        const kept: ImageSource[] = [...previous.values()]
+          .filter((item) => !uploadedIds.has(item.id))
+          .map((item) => ({
+            id: item.id,
+            ...(item.caption !== undefined && { caption: item.caption }),
+            fileName: basename(item.image),
+            path: join(directory, item.image),
+            owned: true,
+          }));
+        const added: ImageSource[] = upload.images.map((image) => {
+          const caption = image.caption ?? previous.get(image.id)?.caption;
+          return { ...image, ...(caption !== undefined && { caption }), owned: true };
+        });
+        return [...kept, ...added];
+      },
+      () => rm(upload.directory, { recursive: true, force: true }),
+    );
+  }
+
+  /** Forgets a collection now and deletes its folder once any running build of it has finished. */
+  delete(name: string): void {
+    this.require(name);
+    this.collections.delete(name);
+    this.enqueue(name, () => rm(join(this.root, name), { recursive: true, force: true }));
+  }
+
+  /** Resolves when the queued builds and deletions of `name` (or of every collection) have finished. */
+  async whenIdle(name?: string): Promise<void> {
+    if (name !== undefined) {
+      await this.queues.get(name);
+      return;
+    }
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
+  }
+
+  private require(name: string): Collection {
+    const collection = this.collections.get(name);
+    if (!collection) throw notFound(`collection "${name}" does not exist`);
+    return collection;
+  }
+
+  private register(name: string, method: string): Collection {
+    const collection: Collection = { name, method, pendingBuilds: 0 };
+    this.collections.set(name, collection);
+    return collection;
+  }
+
+  private toRecord(collection: Collection): CollectionRecord {
+    const { served } = collection;
+    // The status says whether sessions can be opened; a failed rebuild leaves the previous state ready, with
+    // the failure in `error`.
+    const status: CollectionStatus = collection.pendingBuilds > 0 ? 'building' : served ? 'ready' : 'failed';
+    return {
+      name: collection.name,
+      method: served?.method ?? collection.method,
+      items: served?.items.length ?? collection.buildingItems ?? collection.stored?.length ?? 0,
+      status,
+      ...(collection.error !== undefined && { error: collection.error }),
+      ...(served && { builtAt: served.builtAt }),
+    };
+  }
+
+  private resolveCatalog(catalog: string): string {
+    const { catalogRoot } = this.options;
+    if (catalogRoot === undefined) return resolve(catalog);
+    const folder = resolve(catalogRoot, catalog);
+    const inside = relative(resolve(catalogRoot), folder);
+    if (inside.startsWith('..') || isAbsolute(inside)) {
+      throw badRequest(`catalog folder ${catalog} is outside the server's catalog root`);
+    }
+    return folder;
+  }
+
+  /**
+   * Queues a build. `sources` is called when the build starts, so that it sees the result of the builds queued
+   * before it; `after` runs whatever the outcome.
+   */
+  private startBuild(
+    collection: Collection,
+    sources: () => ImageSource[],
+    after?: () => Promise<unknown>,
+  ): void {
+    collection.pendingBuilds++;
+    collection.error = undefined;
+    this.enqueue(collection.name, async () => {
+      try {
+        // Deleted while waiting in the queue.
+        if (this.collections.get(collection.name) !== collection) return;
+        const list = sources();
+        collection.buildingItems = list.length;
+        const method = collection.method;
+        const served = await this.build(collection.name, method, list);
+        collection.served = served;
+        collection.stored = served.items;
+        collection.error = undefined;
+        this.options.log?.info({ collection: collection.name, items: list.length }, 'collection built');
+      } catch (error) {
+        collection.error = `build failed: ${(error as Error).message}`;
+        this.options.log?.error({ err: error, collection: collection.name }, 'collection build failed');
+      } finally {
+        collection.pendingBuilds--;
+        collection.buildingItems = undefined;
+        await after?.().catch(() => undefined);
+      }
+    });
+  }
+
+  private async build(name: string, method: string, sources: ImageSource[]): Promise<ServedCollection> {
+    if (sources.length === 0) throw new Error('no images to build from');
+    const directory = join(this.root, name);
+    const retriever = await this.options.provider.create(method);
+    const builtAt = new Date().toISOString();
+    let items: CollectionItem[] = [];
+    await replaceDirectory(directory, async (temporary) => {
+      items = await placeImages(temporary, sources);
+      await retriever.encodeGallery(
+        items.map((item) => ({
+          id: item.id,
+          imagePath: join(temporary, item.image),
+          ...(item.caption !== undefined && { caption: item.caption }),
+        })),
+      );
+      const retrieverDirectory = join(temporary, RETRIEVER_FOLDER);
+      await mkdir(retrieverDirectory, { recursive: true });
+      await retriever.save(retrieverDirectory);
+      const manifest: CollectionManifest = {
+        formatVersion: COLLECTION_FORMAT_VERSION,
+        name,
+        method,
+        builtAt,
+        items,
+      };
+      // Written last: a folder with a collection.json is a complete one.
+      await writeJsonAtomic(join(temporary, COLLECTION_FILE), manifest);
+    });
+    return served(name, method, builtAt, directory, retriever, items);
+  }
+
+  private enqueue(name: string, job: () => Promise<unknown>): void {
+    const previous = this.queues.get(name) ?? Promise.resolve();
+    const next = previous.then(job).then(
+      () => undefined,
+      (error) => this.options.log?.error({ err: error, collection: name }, 'collection job failed'),
+    );
+    this.queues.set(name, next);
+    void next.then(() => {
+      if (this.queues.get(name) === next) this.queues.delete(name);
+    });
+  }
+
+  private async loadAll(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const entries = await readdir(this.root);
+    // `<name>.tmp-…` and `<name>.old-…` are what a killed build leaves beside `<name>`.
+    const names = [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) =>
+      NAME.test(name),
+    );
+    for (const name of names.sort()) {
+      const directory = join(this.root, name);
+      await restoreInterruptedReplace(directory);
+      await Promise.all(
+        (await readdir(this.root))
+          .filter((entry) => entry.startsWith(`${name}.tmp-`) || entry.startsWith(`${name}.old-`))
+          .map((entry) => rm(join(this.root, entry), { recursive: true, force: true })),
+      );
+      if (!(await stat(directory).catch(() => undefined))?.isDirectory()) continue;
+      this.collections.set(name, await this.load(name, directory));
+    }
+  }
+
+  /** A folder that cannot be loaded becomes a failed collection, never a crash. */
+  private async load(name: string, directory: string): Promise<Collection> {
+    const collection: Collection = { name, method: 'unknown', pendingBuilds: 0 };
+    try {
+      const manifest = await readCollectionManifest(directory);
+      collection.method = manifest.method;
+      collection.stored = manifest.items;
+      const retriever = await this.options.provider.create(manifest.method);
+      await retriever.load(join(directory, RETRIEVER_FOLDER));
+      collection.served = served(
+        name,
+        manifest.method,
+        manifest.builtAt,
+        directory,
+        retriever,
+        manifest.items,
+      );
+    } catch (error) {
+      collection.error = `cannot load ${directory}: ${(error as Error).message}`;
+      this.options.log?.error({ err: error, collection: name }, 'collection failed to load');
+    }
+    return collection;
+  }
+}
+
+function served(
+  name: string,
+  method: string,
+  builtAt: string,
+  directory: string,
+  retriever: ComposedRetriever,
+  items: readonly CollectionItem[],
+): ServedCollection {
+  return {
+    name,
+    method,
+    builtAt,
+    directory,
+    retriever,
+    items,
+    byId: new Map(items.map((item) => [item.id, item])),
+  };
+}
