@@ -1,8 +1,12 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerData } from './commands/data';
+import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerEval } from './commands/eval';
+import { registerIndex } from './commands/index-command';
+import { registerQuery } from './commands/query';
+import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 import { cliVersion } from './version';
 
@@ -26,10 +30,14 @@ Start with:
   cir doctor      what this machine can run
   cir bench --all performance figures`,
     );
+  registerDemo(program);
   registerDoctor(program);
   registerData(program);
   registerTrain(program);
   registerEval(program);
+  registerIndex(program);
+  registerQuery(program);
+  registerServe(program);
   registerBench(program);
   return program;
 }

@@ -66,6 +66,8 @@ export interface CollectionRegistryOptions {
   /** Relative catalog paths resolve against it and catalogs outside it are refused; default: no restriction. */
   catalogRoot?: string;
   log?: { error(object: unknown, message: string): void; info(object: unknown, message: string): void };
+  /** Called while a build encodes its gallery (e.g. the CLI's progress bar). */
+  onBuildProgress?: (name: string, done: number, total: number) => void;
 }
 
 const NAME = new RegExp(COLLECTION_NAME_PATTERN);
@@ -299,6 +301,7 @@ export class CollectionRegistry {
           imagePath: join(temporary, item.image),
           ...(item.caption !== undefined && { caption: item.caption }),
         })),
+        { onProgress: (done, total) => this.options.onBuildProgress?.(name, done, total) },
       );
       const retrieverDirectory = join(temporary, RETRIEVER_FOLDER);
       await mkdir(retrieverDirectory, { recursive: true });

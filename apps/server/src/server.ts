@@ -36,6 +36,8 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** The web page's folder. Default: `web/` beside this module (src/web or dist/web). */
   webFolder?: string;
+  /** Called while a collection build encodes its gallery (e.g. the CLI's progress bar). */
+  onBuildProgress?: (name: string, done: number, total: number) => void;
 }
 
 /** The fastify instance, with the collections and sessions it serves. */
@@ -107,6 +109,7 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
     provider: options.provider,
     ...(options.catalogRoot !== undefined && { catalogRoot: options.catalogRoot }),
     log: app.log,
+    ...(options.onBuildProgress && { onBuildProgress: options.onBuildProgress }),
   });
   const sessions = new SessionRegistry({
     ...(options.sessionTtlMs !== undefined && { ttlMs: options.sessionTtlMs }),

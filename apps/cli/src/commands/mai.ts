@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@cir/core-tensor';
-import { toMarkdown } from '@cir/eval';
+import { toMarkdown, writeLinePlotPng } from '@cir/eval';
 import {
   DEFAULT_MAI_STEPS,
   evaluateVariant,
@@ -159,66 +159,117 @@ Examples:
     .action(async (options: MaiCommandOptions & { ablations?: boolean; report?: string }) => {
       const bar = new ProgressBar(!options.json);
       const prepared = await context(options, bar);
-      const trainOptions = (name: string) => ({
-        steps: options.steps,
-        seed: options.seed,
-        onProgress: trainingProgress(bar, name),
-      });
-      const results: MethodResult[] = [];
-      for (const method of MAI_METHODS) {
-        results.push(
+      const comparison = await compareMaiMethods(prepared, { ...options, bar });
+      bar.stop();
+      const report = await writeMaiReport(
+        resolve(options.report ?? join(options.data, 'reports')),
+        comparison,
+      );
+      printResult(
+        report.output,
+        options,
+        () => `${comparison.markdown}\n\nWritten to ${report.files.join(', ')}`,
+      );
+    });
+}
+
+export interface MaiComparison {
+  results: MethodResult[];
+  ablations?: { table: string; results: MethodResult[] }[];
+  markdown: string;
+}
+
+/**
+ * Trains what is missing and scores MAI, its trained baselines and the zero-shot ones (and, with `ablations`, the
+ * paper's Tables 3, 5 and 6) on the test sessions; the Markdown holds one table per group.
+ */
+export async function compareMaiMethods(
+  prepared: MaiContext,
+  options: { steps: number; seed: number; ablations?: boolean; bar: ProgressBar },
+): Promise<MaiComparison> {
+  const trainOptions = (name: string) => ({
+    steps: options.steps,
+    seed: options.seed,
+    onProgress: trainingProgress(options.bar, name),
+  });
+  const results: MethodResult[] = [];
+  for (const method of MAI_METHODS) {
+    results.push(
+      await evaluateVariant(
+        prepared,
+        await trainedVariant(prepared, method, trainOptions(method.name)),
+        method.description,
+      ),
+    );
+  }
+  results.push(...(await zeroShotResults(prepared)));
+  const ablations: { table: string; results: MethodResult[] }[] = [];
+  if (options.ablations) {
+    for (const { table, rows } of MAI_ABLATIONS) {
+      const tableResults: MethodResult[] = [];
+      for (const variant of rows) {
+        tableResults.push(
           await evaluateVariant(
             prepared,
-            await trainedVariant(prepared, method, trainOptions(method.name)),
-            method.description,
+            await trainedVariant(prepared, variant, trainOptions(variant.name)),
+            variant.description,
           ),
         );
       }
-      results.push(...(await zeroShotResults(prepared)));
-      const ablations: { table: string; results: MethodResult[] }[] = [];
-      if (options.ablations) {
-        for (const { table, rows } of MAI_ABLATIONS) {
-          const tableResults: MethodResult[] = [];
-          for (const variant of rows) {
-            tableResults.push(
-              await evaluateVariant(
-                prepared,
-                await trainedVariant(prepared, variant, trainOptions(variant.name)),
-                variant.description,
-              ),
-            );
-          }
-          ablations.push({ table, results: tableResults });
-        }
-      }
-      bar.stop();
-      const markdown = [
-        toMarkdown({
-          title: 'FashionMT test, final turn (C = combination, R = rollback)',
-          columns: COLUMNS,
-          rows: results.map(row),
-        }),
-        ...ablations.map(({ table, results: tableResults }) =>
-          toMarkdown({
-            title: table,
-            columns: [...COLUMNS, 'memory tokens @3', 'memory tokens @10'],
-            rows: tableResults.map((result) => [
-              ...row(result),
-              result.memoryTokens?.turns3,
-              result.memoryTokens?.turns10,
-            ]),
-          }),
-        ),
-      ].join('\n\n');
-      const reportDirectory = resolve(options.report ?? join(options.data, 'reports'));
-      const output = { results, ...(options.ablations && { ablations }), report: reportDirectory };
-      await mkdir(reportDirectory, { recursive: true });
-      await writeJsonAtomic(join(reportDirectory, 'mai-results.json'), output);
-      await writeFileAtomic(join(reportDirectory, 'mai-results.md'), `${markdown}\n`);
-      printResult(
-        output,
-        options,
-        () => `${markdown}\n\nWritten to ${reportDirectory}/mai-results.{json,md}`,
-      );
-    });
+      ablations.push({ table, results: tableResults });
+    }
+  }
+  const markdown = [
+    toMarkdown({
+      title: 'FashionMT test, final turn (C = combination, R = rollback)',
+      columns: COLUMNS,
+      rows: results.map(row),
+    }),
+    ...ablations.map(({ table, results: tableResults }) =>
+      toMarkdown({
+        title: table,
+        columns: [...COLUMNS, 'memory tokens @3', 'memory tokens @10'],
+        rows: tableResults.map((result) => [
+          ...row(result),
+          result.memoryTokens?.turns3,
+          result.memoryTokens?.turns10,
+        ]),
+      }),
+    ),
+  ].join('\n\n');
+  return { results, ...(options.ablations && { ablations }), markdown };
+}
+
+/**
+ * Writes `mai-results.json`, `mai-results.md` and `mai-recall.png` (R@K of every method for combination and
+ * rollback sessions) to `directory`.
+ */
+export async function writeMaiReport(
+  directory: string,
+  comparison: MaiComparison,
+): Promise<{ output: object; files: string[] }> {
+  const output = {
+    results: comparison.results,
+    ...(comparison.ablations && { ablations: comparison.ablations }),
+    report: directory,
+  };
+  await mkdir(directory, { recursive: true });
+  const files = ['mai-results.json', 'mai-results.md', 'mai-recall.png'].map((file) => join(directory, file));
+  await writeJsonAtomic(files[0]!, output);
+  await writeFileAtomic(files[1]!, `${comparison.markdown}\n`);
+  const recalls = (recall: MethodResult['combination']) =>
+    recall ? [recall.recallAt1, recall.recallAt5, recall.recallAt10, recall.recallAt20] : [];
+  await writeLinePlotPng(
+    files[2]!,
+    comparison.results.flatMap((result) => [
+      { name: `${result.method} (combination)`, values: recalls(result.combination) },
+      { name: `${result.method} (rollback)`, values: recalls(result.rollback) },
+    ]),
+    {
+      title: 'FashionMT test, final turn: R@K (K = 1, 5, 10, 20)',
+      xTitle: 'K index (0 = R@1, 1 = R@5, 2 = R@10, 3 = R@20)',
+      yTitle: 'recall (%)',
+    },
+  );
+  return { output, files };
 }

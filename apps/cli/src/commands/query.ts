@@ -1,0 +1,171 @@
+import { createInterface } from 'node:readline/promises';
+import type { RetrievalSession, TurnResult } from '@cir/index';
+import { CollectionRegistry } from '@cir/server';
+import type { Command } from 'commander';
+import { CliError, integerAtLeast, printResult } from '../output';
+import { ProgressBar } from '../progress';
+import {
+  buildProgress,
+  DEMO_COLLECTION,
+  ensureDemoCollection,
+  type RetrievalOptions,
+  retrievalOptions,
+  retrievalSetup,
+} from '../retrieval-setup';
+
+interface QueryOptions extends RetrievalOptions {
+  collection?: string;
+  reference?: string;
+  text: string[];
+  limit: number;
+  interactive?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function formatTurn(result: TurnResult, captions: ReadonlyMap<string, string | undefined>): string {
+  return [
+    `turn ${result.turn}:`,
+    ...result.results.map(
+      (hit, rank) =>
+        `  ${String(rank + 1).padStart(2)}. ${hit.id.padEnd(14)} ${hit.score.toFixed(3)}  ${captions.get(hit.id) ?? ''}`,
+    ),
+  ].join('\n');
+}
+
+/** Reads commands from the terminal: text → a turn; `ref <id>`; `back <turn>`; `history`; `quit`. */
+async function interactive(
+  session: RetrievalSession,
+  captions: ReadonlyMap<string, string | undefined>,
+  options: { reference?: string; limit: number },
+): Promise<void> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  let reference = options.reference;
+  process.stderr.write(
+    'Type a modification ("is red", "2. has long sleeves") to search. Commands: ref <id>, back <turn>, history, quit.\n',
+  );
+  for (;;) {
+    const line = (await terminal.question(reference ? `[${reference}] > ` : '> ').catch(() => 'quit')).trim();
+    if (line === '') continue;
+    if (line === 'quit' || line === 'exit') break;
+    try {
+      const [command, argument] = line.split(/\s+/, 2);
+      if (command === 'ref' && argument) {
+        if (!captions.has(argument)) throw new Error(`no item "${argument}" in this collection`);
+        reference = argument;
+      } else if (command === 'back' && argument) {
+        await session.rollback(Number(argument));
+        process.stderr.write(`rolled back to turn ${argument}\n`);
+        reference = undefined;
+      } else if (command === 'history') {
+        for (const turn of session.history())
+          process.stdout.write(`  ${turn.turn}. [${turn.referenceId ?? 'previous best'}] ${turn.text}\n`);
+      } else {
+        const result = await session.turn({
+          ...(reference && { referenceId: reference }),
+          text: line,
+          limit: options.limit,
+        });
+        process.stdout.write(`${formatTurn(result, captions)}\n`);
+        reference = undefined;
+      }
+    } catch (error) {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
+    }
+  }
+  terminal.close();
+}
+
+/** `cir query` (and `cir index query`): one-shot and multi-turn queries against a collection, from the terminal. */
+export function registerQuery(parent: Command): void {
+  retrievalOptions(
+    parent
+      .command('query')
+      .description(
+        'Query a collection from the terminal: one turn, several turns (repeat --text), or --interactive.\n' +
+          'Later turns start from the previous best result unless a reference is given.',
+      ),
+  )
+    .option('--collection <name>', 'collection to query (default "demo" with --demo)')
+    .option('--reference <id>', 'the item the first turn starts from')
+    .option('--text <text>', 'a modification text; repeat for later turns', collect, [])
+    .option('--limit <n>', 'results per turn', integerAtLeast(1), 10)
+    .option('--interactive', 'read turns from the terminal (ref <id>, back <turn>, history, quit)')
+    .option(
+      '--json',
+      'print one JSON object: {"collection", "turns": [{turn, results: [{id, score, caption}]}]}',
+    )
+    .addHelpText(
+      'after',
+      `
+A "2. …" or "go back to the second one" text rolls back inside the method (MAI's rollback turns); --interactive's
+"back <turn>" forgets later turns of the session.
+
+Examples:
+  cir query --demo --reference p00042 --text "is red" --text "1. has long sleeves"
+  cir query --demo --interactive --reference p00042
+  cir query --data-dir shop-data --encoder world/encoder --collection shop --reference sku-1 --text "in blue" --json`,
+    )
+    .action(async (options: QueryOptions) => {
+      const setup = await retrievalSetup(options);
+      const name = options.collection ?? (setup.demo ? DEMO_COLLECTION : undefined);
+      if (!name) throw new CliError('give --collection <name> (or --demo)', 2);
+      const bar = new ProgressBar(!options.json);
+      const registry = await CollectionRegistry.open({
+        dataDir: setup.dataDir,
+        provider: setup.provider,
+        onBuildProgress: buildProgress(bar),
+      });
+      if (setup.demo && name === DEMO_COLLECTION) {
+        await ensureDemoCollection(registry, setup.demo, (line) => {
+          if (!options.json) process.stderr.write(`${line}\n`);
+        });
+        bar.stop();
+      }
+      const known = registry.list().map((collection) => collection.name);
+      if (!known.includes(name)) {
+        throw new CliError(
+          `no collection "${name}" in ${setup.dataDir} (it has: ${known.join(', ') || 'none'}); build one with \`cir index build\``,
+          2,
+        );
+      }
+      const served = registry.servedForSession(name);
+      const captions = new Map(served.items.map((item) => [item.id, item.caption]));
+      const session = served.retriever.openSession();
+      if (options.interactive) return interactive(session, captions, options);
+      if (options.text.length === 0) throw new CliError('give at least one --text (or --interactive)', 2);
+      if (options.reference && !captions.has(options.reference)) {
+        throw new CliError(`no item "${options.reference}" in collection "${name}"`, 2);
+      }
+      if (!options.reference)
+        throw new CliError('give --reference <id>: the item the first turn starts from', 2);
+      const turns: (TurnResult & { text: string })[] = [];
+      for (const [index, text] of options.text.entries()) {
+        const result = await session.turn({
+          ...(index === 0 && { referenceId: options.reference }),
+          text,
+          limit: options.limit,
+        });
+        turns.push({ ...result, text });
+      }
+      printResult(
+        {
+          collection: name,
+          method: served.method,
+          reference: options.reference,
+          turns: turns.map((turn) => ({
+            turn: turn.turn,
+            text: turn.text,
+            results: turn.results.map((hit) => ({ ...hit, caption: captions.get(hit.id) })),
+          })),
+        },
+        options,
+        () =>
+          [
+            `${name} (${served.method}), starting from ${options.reference}: ${captions.get(options.reference!) ?? ''}`,
+            ...turns.map((turn) => `"${turn.text}"\n${formatTurn(turn, captions)}`),
+          ].join('\n'),
+      );
+    });
+}

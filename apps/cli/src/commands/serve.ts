@@ -1,0 +1,89 @@
+import { startServer } from '@cir/server';
+import type { Command } from 'commander';
+import { CliError, integerAtLeast } from '../output';
+import { ProgressBar } from '../progress';
+import {
+  buildProgress,
+  DEMO_COLLECTION,
+  ensureDemoCollection,
+  type RetrievalOptions,
+  retrievalOptions,
+  retrievalSetup,
+} from '../retrieval-setup';
+
+interface ServeOptions extends RetrievalOptions {
+  host: string;
+  port: number;
+  token?: string;
+  sessionTtl: number;
+  catalogRoot?: string;
+  log?: boolean;
+}
+
+/** `cir serve`: the HTTP API and the web page. */
+export function registerServe(program: Command): void {
+  retrievalOptions(
+    program
+      .command('serve')
+      .description(
+        'Serve multi-turn retrieval over HTTP with the web page: collections built from catalog folders or\n' +
+          'uploads, sessions turn by turn, rollback. API document at /openapi.json.',
+      ),
+  )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (0 picks a free one)', integerAtLeast(0), 8080)
+    .option('--token <token>', 'require Authorization: Bearer <token> on /v1/* (default $CIR_TOKEN)')
+    .option('--session-ttl <minutes>', 'forget sessions idle this long', integerAtLeast(1), 30)
+    .option('--catalog-root <dir>', 'only build collections from catalog folders inside this one')
+    .option('--log', 'log every request (JSON lines on stdout)')
+    .addHelpText(
+      'after',
+      `
+Collections are kept under --data-dir and reloaded at start; a build swaps its folder in atomically, so a crash
+mid-build leaves the previous state serving. Stop with Ctrl-C (in-flight requests finish first).
+
+Examples:
+  cir serve --demo                                    after \`cir demo\`: open http://127.0.0.1:8080
+  cir serve --encoder world/encoder --model my-mai --data-dir shop-data --token secret
+  curl -X POST localhost:8080/v1/collections -H 'content-type: application/json' \\
+       -d '{"name": "shop", "catalog": "/data/catalog"}'`,
+    )
+    .action(async (options: ServeOptions) => {
+      const setup = await retrievalSetup(options);
+      const bar = new ProgressBar(true);
+      const token = options.token ?? process.env.CIR_TOKEN;
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer({
+          dataDir: setup.dataDir,
+          provider: setup.provider,
+          host: options.host,
+          port: options.port,
+          sessionTtlMs: options.sessionTtl * 60_000,
+          ...(token && { token }),
+          ...(options.catalogRoot && { catalogRoot: options.catalogRoot }),
+          ...(options.log && { logger: true }),
+          onBuildProgress: buildProgress(bar),
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new CliError(`port ${options.port} is in use: pick another with --port`, 2);
+        }
+        throw error;
+      }
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      if (setup.demo) {
+        await ensureDemoCollection(server.app.collections, setup.demo, say);
+        bar.stop();
+      }
+      const collections = server.app.collections.list();
+      say(`cir serve: ${server.url}  (web page at /, API document at /openapi.json)`);
+      say(`  data: ${setup.dataDir}`);
+      say(`  methods: ${setup.provider.methods.join(', ')} (default ${setup.provider.methods[0]})`);
+      say(
+        `  collections: ${collections.length === 0 ? 'none yet (POST /v1/collections)' : collections.map((c) => `${c.name} (${c.items} items, ${c.method}, ${c.status})`).join(', ')}`,
+      );
+      if (setup.demo) say(`  open ${server.url}/?collection=${DEMO_COLLECTION}`);
+      if (token) say('  /v1/* needs Authorization: Bearer <token> (the page takes ?token=…)');
+    });
+}

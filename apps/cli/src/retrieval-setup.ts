@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RetrieverProvider } from '@cir/index';
+import { maiRetrieverProvider } from '@cir/models-mai';
+import type { CollectionRegistry } from '@cir/server';
+import type { Command } from 'commander';
+import { DEFAULT_DEMO_DIRECTORY, type DemoManifest, readDemoManifest } from './commands/demo';
+import { CliError } from './output';
+import type { ProgressBar } from './progress';
+
+/** The name of the collection `--demo` serves and queries. */
+export const DEMO_COLLECTION = 'demo';
+
+/** Options shared by `serve`, `index` and `query`: where collections live and which models answer. */
+export interface RetrievalOptions {
+  dataDir?: string;
+  encoder?: string;
+  model?: string;
+  demo?: boolean;
+  demoDir: string;
+}
+
+/** Adds the shared options to a command. */
+export function retrievalOptions(command: Command): Command {
+  return command
+    .option(
+      '--data-dir <dir>',
+      'where collections are kept (default ./cir-data, or <demo-dir>/server with --demo)',
+    )
+    .option('--encoder <dir>', 'mini encoder folder (`cir train encoder` writes one)')
+    .option('--model <dir>', 'trained MAI model folder; without it the zero-shot "sum" method is the default')
+    .option('--demo', 'use what `cir demo` built: its encoder, its MAI model and the "demo" collection')
+    .option('--demo-dir <dir>', 'the folder `cir demo --out` wrote', DEFAULT_DEMO_DIRECTORY);
+}
+
+export interface RetrievalSetup {
+  provider: RetrieverProvider;
+  dataDir: string;
+  demo?: DemoManifest;
+}
+
+/** Loads the provider (encoder + optional MAI model) the options name, with errors that say what to run. */
+export async function retrievalSetup(options: RetrievalOptions): Promise<RetrievalSetup> {
+  let demo: DemoManifest | undefined;
+  if (options.demo) {
+    demo = await readDemoManifest(options.demoDir);
+    if (!demo) {
+      throw new CliError(
+        `${resolve(options.demoDir)} holds no finished demo: run \`cir demo${options.demoDir === DEFAULT_DEMO_DIRECTORY ? '' : ` --out ${options.demoDir}`}\` first (or \`cir demo --quick\`).`,
+        2,
+      );
+    }
+  }
+  const encoderDirectory = options.encoder ?? demo?.encoder;
+  if (!encoderDirectory) {
+    throw new CliError('give --encoder <dir> (a mini encoder folder), or --demo after `cir demo`', 2);
+  }
+  const modelDirectory = options.model ?? demo?.model;
+  for (const [what, directory] of [
+    ['encoder', encoderDirectory],
+    ['model', modelDirectory],
+  ] as const) {
+    if (directory && !existsSync(directory))
+      throw new CliError(`${what} folder ${resolve(directory)} does not exist`, 2);
+  }
+  const provider = await maiRetrieverProvider({
+    encoderDirectory: resolve(encoderDirectory),
+    ...(modelDirectory && { modelDirectory: resolve(modelDirectory) }),
+  });
+  const dataDir = resolve(options.dataDir ?? (demo ? join(demo.world, 'server') : 'cir-data'));
+  return { provider, dataDir, ...(demo && { demo }) };
+}
+
+/** Builds the demo collection from the demo's catalog when the data folder does not hold it yet. */
+export async function ensureDemoCollection(
+  registry: CollectionRegistry,
+  demo: DemoManifest,
+  say: (line: string) => void,
+): Promise<void> {
+  if (registry.list().some((collection) => collection.name === DEMO_COLLECTION)) return;
+  say(`building the "${DEMO_COLLECTION}" collection from ${demo.world} (once; it is kept on disk)`);
+  await registry.createFromCatalog({ name: DEMO_COLLECTION, catalog: demo.world });
+  await registry.whenIdle(DEMO_COLLECTION);
+  const record = registry.record(DEMO_COLLECTION);
+  if (record.status !== 'ready') throw new CliError(`building the demo collection failed: ${record.error}`);
+}
+
+/** A progress callback for collection builds. */
+export function buildProgress(bar: ProgressBar) {
+  return (name: string, done: number, total: number) => bar.update(`encode ${name}`, done, total);
+}
