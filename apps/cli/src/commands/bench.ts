@@ -4,6 +4,7 @@ import { mioBenchmarks } from '@cir/mio';
 import { maiBenchmarks } from '@cir/models-mai';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError, printResult } from '../output';
+import { serveLoadBenchmark } from './serve-load-benchmark';
 
 /** Every benchmark the CLI knows, from the packages that define them. */
 export const benchmarks: BenchmarkDefinition[] = [
@@ -11,6 +12,7 @@ export const benchmarks: BenchmarkDefinition[] = [
   ...mioBenchmarks,
   ...indexBenchmarks,
   ...maiBenchmarks,
+  serveLoadBenchmark,
 ];
 
 function parseNumber(value: string): number {

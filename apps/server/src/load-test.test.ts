@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
+import { runLoadTest } from './load-test';
+import { type StartedServer, startServer } from './server';
+
+let world: TinyWorld;
+let server: StartedServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  world = await createTinyWorld();
+  dataDir = await mkdtemp(join(tmpdir(), 'cir-load-'));
+  server = await startServer({
+    dataDir,
+    provider: world.provider,
+    port: 0,
+    handleSignals: false,
+    token: 't0k',
+  });
+  await server.app.collections.createFromCatalog({ name: 'shop', catalog: world.catalog });
+  await server.app.collections.whenIdle('shop');
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await world?.dispose();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('runLoadTest', () => {
+  it('drives concurrent sessions through turns, click-throughs and deletions without errors', async () => {
+    const result = await runLoadTest({
+      url: server.url,
+      collection: 'shop',
+      sessions: 4,
+      durationMs: 1500,
+      turnsPerSession: 3,
+      token: 't0k',
+      serverPid: process.pid,
+    });
+    expect(result.errorSamples).toEqual([]);
+    expect(result.errors).toBe(0);
+    expect(result.turns).toBeGreaterThan(4);
+    expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
+    expect(result.peakRssMb).toBeGreaterThan(10);
+    // Deleted sessions are gone: at most one open session per shopper remains.
+    expect(server.app.sessions.size).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it('counts failures instead of hiding them (a wrong token answers 401 on every turn)', async () => {
+    await expect(
+      runLoadTest({ url: server.url, collection: 'shop', sessions: 1, durationMs: 200, token: 'wrong' }),
+    ).rejects.toThrow(/401/);
+  });
+});

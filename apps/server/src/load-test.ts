@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { median, Rng } from '@cir/core-tensor';
+
+export interface LoadTestOptions {
+  /** Server address, e.g. http://127.0.0.1:8080 */
+  url: string;
+  collection: string;
+  /** Concurrent shopper sessions (default 32). */
+  sessions?: number;
+  /** How long to run (default 60 s). */
+  durationMs?: number;
+  /** Turns before a session is deleted and a new one opened (default 5). */
+  turnsPerSession?: number;
+  /** Pause between a session's turns, as a shopper reading results would (default 0: as fast as answered). */
+  thinkTimeMs?: number;
+  /** Modification texts drawn at random (default: a few of every kind MAI reads, rollback and combination too). */
+  texts?: readonly string[];
+  token?: string;
+  /** The server's process id: its peak RSS (VmHWM, Linux) is reported. */
+  serverPid?: number;
+  seed?: number;
+}
+
+export interface LoadTestResult {
+  sessions: number;
+  seconds: number;
+  /** Turns answered with 200. */
+  turns: number;
+  turnsPerSecond: number;
+  /** Requests that failed (non-2xx or network), with a few samples. */
+  errors: number;
+  errorSamples: string[];
+  /** Turn latency in ms, as the client saw it. */
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Peak resident memory of the server process, when its pid was given. */
+  peakRssMb?: number;
+}
+
+const DEFAULT_TEXTS = [
+  'is red',
+  'is blue and has long sleeves',
+  'has short sleeves',
+  'make it black',
+  'with a logo',
+  'is striped',
+  '1. is green',
+  'I prefer the first one, and 1. is yellow',
+  'go back to the second one, with long sleeves',
+  '1. is white 2. keep the pattern of the first turn',
+];
+
+/** Percentile by nearest rank of sorted values. */
+function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+/** Peak resident set size of a process in MiB (Linux /proc), or undefined elsewhere. */
+export function peakRssMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drives a running server like `sessions` shoppers at once: each opens a session, takes `turnsPerSession` turns
+ * (a random catalog item as the first reference, then the previous best result, or a random result half the
+ * time, as a click-through), deletes the session and starts over, until the time is up. Every turn's latency is
+ * measured on the client; failures are counted, never retried.
+ */
+export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
+  const sessions = options.sessions ?? 32;
+  const durationMs = options.durationMs ?? 60_000;
+  const turnsPerSession = options.turnsPerSession ?? 5;
+  const texts = options.texts ?? DEFAULT_TEXTS;
+  const authorization = options.token ? { authorization: `Bearer ${options.token}` } : undefined;
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const response = await fetch(`${options.url}${path}`, {
+      method,
+      headers: {
+        ...authorization,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 200)}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const collection = encodeURIComponent(options.collection);
+  // Every item id (pages of 500, the API's largest), read before the clock starts.
+  const ids: string[] = [];
+  for (let total = Number.POSITIVE_INFINITY; ids.length < total; ) {
+    const page = (await call(
+      'GET',
+      `/v1/collections/${collection}/items?offset=${ids.length}&limit=500`,
+    )) as {
+      total: number;
+      items: { id: string }[];
+    };
+    total = page.total;
+    if (page.items.length === 0) break;
+    ids.push(...page.items.map((item) => item.id));
+  }
+  if (ids.length === 0) throw new Error(`collection "${options.collection}" has no items`);
+
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  const fail = (error: unknown) => {
+    errors++;
+    if (errorSamples.length < 5) errorSamples.push(error instanceof Error ? error.message : String(error));
+  };
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  const shopper = async (index: number) => {
+    const rng = new Rng((options.seed ?? 1) * 1000 + index);
+    while (performance.now() < deadline) {
+      let sessionId: string;
+      try {
+        sessionId = (
+          (await call('POST', '/v1/sessions', { collection: options.collection })) as { id: string }
+        ).id;
+      } catch (error) {
+        fail(error);
+        await sleep(100);
+        continue;
+      }
+      let reference: string | undefined = ids[rng.int(ids.length)]!;
+      for (let turn = 0; turn < turnsPerSession && performance.now() < deadline; turn++) {
+        const text = texts[rng.int(texts.length)]!;
+        const turnStarted = performance.now();
+        try {
+          const result = (await call('POST', `/v1/sessions/${sessionId}/turns`, {
+            ...(reference && { referenceId: reference }),
+            text,
+            limit: 10,
+          })) as { results: { id: string }[] };
+          latencies.push(performance.now() - turnStarted);
+          // Half the time the shopper clicks a result; otherwise the server continues from its best one.
+          reference = rng.next() < 0.5 ? result.results[rng.int(result.results.length)]?.id : undefined;
+        } catch (error) {
+          fail(error);
+        }
+        if (options.thinkTimeMs) await sleep(options.thinkTimeMs);
+      }
+      await call('DELETE', `/v1/sessions/${sessionId}`).catch(fail);
+    }
+  };
+  await Promise.all(Array.from({ length: sessions }, (_value, index) => shopper(index)));
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = [...latencies].sort((left, right) => left - right);
+  const rss = options.serverPid === undefined ? undefined : peakRssMb(options.serverPid);
+  return {
+    sessions,
+    seconds,
+    turns: latencies.length,
+    turnsPerSecond: latencies.length / seconds,
+    errors,
+    errorSamples,
+    p50Ms: median(sorted),
+    p90Ms: percentile(sorted, 0.9),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+    ...(rss !== undefined && { peakRssMb: rss }),
+  };
+}
