@@ -29,6 +29,8 @@ interface ItemTokens {
   image: Float32Array;
   caption: Float32Array;
   captionMask: Uint8Array;
+  /** The item's BSA tokens `[queries, dim]`: a reference's first stage, computed once per gallery item. */
+  aggregated: Float32Array;
 }
 
 const toInput = (tokens: Float32Array, count: number, tokenDim: number, mask?: Uint8Array): TokenInput => ({
@@ -39,18 +41,26 @@ const toInput = (tokens: Float32Array, count: number, tokenDim: number, mask?: U
 const ITEMS_FILE = 'items.safetensors';
 
 /**
- * The frozen encoder tokens of every gallery item, row by row: image `[n, imageTokens, tokenDim]`, caption
- * `[n, captionTokens, tokenDim]` and its mask `[n, captionTokens]`. Saved with the gallery so that a loaded
- * retriever can use any item as a reference without the encoder re-reading the images.
+ * The tokens of every gallery item, row by row: frozen encoder image `[n, imageTokens, tokenDim]`, caption
+ * `[n, captionTokens, tokenDim]` and its mask `[n, captionTokens]`, and the BSA output `[n, queries, dim]` (what a
+ * turn needs of its reference, so turns skip BSA). Saved with the gallery so that a loaded retriever can use any
+ * item as a reference without the encoder re-reading the images.
  */
 class GalleryTokens {
   readonly rows = new Map<string, number>();
   constructor(
     readonly ids: string[],
-    readonly shape: { imageTokens: number; captionTokens: number; tokenDim: number },
+    readonly shape: {
+      imageTokens: number;
+      captionTokens: number;
+      tokenDim: number;
+      queries: number;
+      dim: number;
+    },
     readonly image: Float32Array,
     readonly caption: Float32Array,
     readonly captionMask: Uint8Array,
+    readonly aggregated: Float32Array,
   ) {
     ids.forEach((id, row) => {
       this.rows.set(id, row);
@@ -60,18 +70,19 @@ class GalleryTokens {
   get(id: string): ItemTokens | undefined {
     const row = this.rows.get(id);
     if (row === undefined) return undefined;
-    const { imageTokens, captionTokens, tokenDim } = this.shape;
+    const { imageTokens, captionTokens, tokenDim, queries, dim } = this.shape;
     const imageSize = imageTokens * tokenDim;
     const captionSize = captionTokens * tokenDim;
     return {
       image: this.image.subarray(row * imageSize, (row + 1) * imageSize),
       caption: this.caption.subarray(row * captionSize, (row + 1) * captionSize),
       captionMask: this.captionMask.subarray(row * captionTokens, (row + 1) * captionTokens),
+      aggregated: this.aggregated.subarray(row * queries * dim, (row + 1) * queries * dim),
     };
   }
 
   async save(file: string, encoderId: string): Promise<void> {
-    const { imageTokens, captionTokens, tokenDim } = this.shape;
+    const { imageTokens, captionTokens, tokenDim, queries, dim } = this.shape;
     const count = this.ids.length;
     await writeSafetensorsFile(
       file,
@@ -79,6 +90,7 @@ class GalleryTokens {
         image: { dtype: 'F32', shape: [count, imageTokens, tokenDim], data: this.image },
         caption: { dtype: 'F32', shape: [count, captionTokens, tokenDim], data: this.caption },
         captionMask: { dtype: 'U8', shape: [count, captionTokens], data: this.captionMask },
+        aggregated: { dtype: 'F32', shape: [count, queries, dim], data: this.aggregated },
       },
       { encoderId, ids: JSON.stringify(this.ids) },
     );
@@ -94,17 +106,24 @@ class GalleryTokens {
     if (metadata.encoderId !== expectedEncoderId) {
       throw new EncoderMismatchError(`gallery tokens ${file}`, expectedEncoderId, metadata.encoderId ?? '?');
     }
-    const { image, caption, captionMask } = tensors;
-    if (!image || !caption || !captionMask || !metadata.ids) {
-      throw new Error(`${file}: expected tensors image, caption, captionMask and an ids list`);
+    const { image, caption, captionMask, aggregated } = tensors;
+    if (!image || !caption || !captionMask || !aggregated || !metadata.ids) {
+      throw new Error(`${file}: expected tensors image, caption, captionMask, aggregated and an ids list`);
     }
     const ids = JSON.parse(metadata.ids) as string[];
     return new GalleryTokens(
       ids,
-      { imageTokens: image.shape[1]!, captionTokens: caption.shape[1]!, tokenDim: image.shape[2]! },
+      {
+        imageTokens: image.shape[1]!,
+        captionTokens: caption.shape[1]!,
+        tokenDim: image.shape[2]!,
+        queries: aggregated.shape[1]!,
+        dim: aggregated.shape[2]!,
+      },
       image.data as Float32Array,
       caption.data as Float32Array,
       captionMask.data as Uint8Array,
+      aggregated.data as Float32Array,
     );
   }
 }
@@ -135,7 +154,9 @@ export class MaiRetriever implements ComposedRetriever {
     const images: Float32Array[] = [];
     const captions: Float32Array[] = [];
     const masks: Uint8Array[] = [];
-    let shape = { imageTokens: 0, captionTokens: 0, tokenDim: 0 };
+    const aggregatedParts: Float32Array[] = [];
+    const { queries, dim } = this.model.config;
+    let shape = { imageTokens: 0, captionTokens: 0, tokenDim: 0, queries, dim };
     const batchSize = 128;
     for (let start = 0; start < items.length; start += batchSize) {
       const batch = items.slice(start, start + batchSize);
@@ -151,21 +172,23 @@ export class MaiRetriever implements ComposedRetriever {
         imageTokens: encodedImages.tokenCount!,
         captionTokens: encodedCaptions.tokenCount!,
         tokenDim: encodedImages.tokenDim!,
+        queries,
+        dim,
       };
       const { imageTokens, captionTokens, tokenDim } = shape;
-      const embeddings = tf.tidy(() =>
-        this.model.targetEmbedding(
-          this.model.bimodalAggregation(
-            { tokens: tf.tensor3d(encodedImages.tokens!, [batch.length, imageTokens, tokenDim]) },
-            {
-              tokens: tf.tensor3d(encodedCaptions.tokens!, [batch.length, captionTokens, tokenDim]),
-              mask: tf.tensor2d(Float32Array.from(encodedCaptions.tokenMask!), [batch.length, captionTokens]),
-            },
-          ),
-        ),
-      );
+      const [embeddings, aggregated] = tf.tidy(() => {
+        const bsa = this.model.bimodalAggregation(
+          { tokens: tf.tensor3d(encodedImages.tokens!, [batch.length, imageTokens, tokenDim]) },
+          {
+            tokens: tf.tensor3d(encodedCaptions.tokens!, [batch.length, captionTokens, tokenDim]),
+            mask: tf.tensor2d(Float32Array.from(encodedCaptions.tokenMask!), [batch.length, captionTokens]),
+          },
+        );
+        return [this.model.targetEmbedding(bsa), bsa.tokens];
+      });
       const vectors = (await embeddings.data()) as Float32Array;
-      embeddings.dispose();
+      aggregatedParts.push((await aggregated.data()) as Float32Array);
+      tf.dispose([embeddings, aggregated]);
       const embedDim = this.model.config.embedDim;
       await store.add(
         batch.map((item, row) => ({
@@ -186,6 +209,7 @@ export class MaiRetriever implements ComposedRetriever {
       concatenateArrays(images),
       concatenateArrays(captions),
       concatenateArrays(masks),
+      concatenateArrays(aggregatedParts),
     );
   }
 
@@ -314,13 +338,12 @@ class MaiSession implements RetrievalSession {
       model.config.rollback ? intent.text : record.text,
     ]);
     return tf.tidy(() => {
-      const referenceImage = toInput(reference.image, imageTokens, tokenDim);
-      const referenceCaption = toInput(reference.caption, captionTokens, tokenDim, reference.captionMask);
       let query: tf.Tensor2D;
       let memory: tf.Tensor3D;
       const textInput = toInput(text.tokens!, text.tokenCount!, tokenDim, text.tokenMask);
       if (model.config.twoStage) {
-        const current = model.bimodalAggregation(referenceImage, referenceCaption).tokens;
+        // BSA of the reference was computed when the gallery was encoded (it depends only on the item).
+        const current = tf.tensor3d(reference.aggregated, [1, model.config.queries, model.config.dim]);
         memory = model.memory.update(this.memory, current);
         let history: Parameters<MaiModel['compose']>[2];
         if (intent.combination && model.config.combination) {
@@ -343,6 +366,7 @@ class MaiSession implements RetrievalSession {
         }
         query = model.compose(memory, textInput, history);
       } else {
+        const referenceImage = toInput(reference.image, imageTokens, tokenDim);
         const fused = model.composeSingleStage(this.memory, referenceImage, textInput);
         memory = model.memory.update(this.memory, fused.tokens);
         query = fused.query;

@@ -186,6 +186,46 @@ describe('MaiRetriever', () => {
   });
 });
 
+describe('MaiRetriever turns', () => {
+  it('scores a first turn exactly as BSA → memory → MSA computed from the frozen tokens (cached BSA is exact)', async () => {
+    const encoder = hashEncoder();
+    const model = new MaiModel(TINY, 8);
+    const retriever = new MaiRetriever(model, encoder);
+    const paths = data.galleryPaths.slice(0, 12);
+    const captions = data.galleryCaptions.slice(0, 12);
+    await retriever.encodeGallery(
+      paths.map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: captions[row] })),
+    );
+    const text = 'is red';
+    const result = await retriever.openSession().turn({ referenceId: 'item-2', text, limit: 12 });
+    const [image, caption, words] = [
+      await encoder.encodeImages([paths[2]!]),
+      await encoder.encodeTexts([captions[2]!]),
+      await encoder.encodeTexts([text]),
+    ];
+    const input = (batch: typeof image) => ({
+      tokens: tf.tensor3d(batch.tokens!, [1, batch.tokenCount!, batch.tokenDim!]),
+      ...(batch.tokenMask && {
+        mask: tf.tensor2d(Float32Array.from(batch.tokenMask), [1, batch.tokenCount!]),
+      }),
+    });
+    const query = model.compose(
+      model.memory.update(undefined, model.bimodalAggregation(input(image), input(caption)).tokens),
+      input(words),
+    );
+    const expected = await Promise.all(
+      result.results.map(async (hit) => {
+        const item = await retriever.gallery.get(hit.id);
+        const vector = tf.tensor2d(item!.vector, [1, TINY.embedDim]);
+        return tf.sum(tf.mul(vector, query)).dataSync()[0]!;
+      }),
+    );
+    result.results.forEach((hit, index) => {
+      expect(hit.score).toBeCloseTo(expected[index]!, 4);
+    });
+  });
+});
+
 describe('FusionRetriever', () => {
   it('ranks by the fused query, sum = normalize(image + text), each turn independent', async () => {
     const encoder = hashEncoder();
