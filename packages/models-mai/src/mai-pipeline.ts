@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { initBackend, type TrainingProgress } from '@cir/core-tensor';
+import { initBackend, type TrainingProgress, writeJsonAtomic } from '@cir/core-tensor';
 import { MiniClipEncoder } from '@cir/encoders';
 import type { FashionMtResult } from '@cir/eval';
 import type { MaiConfig } from './config';
@@ -146,13 +146,42 @@ export interface MethodResult {
   memoryTokens?: { turns3: number; turns10: number };
 }
 
-/** Scores a trained variant on the test sessions. */
+/** Identity of an evaluation: the test sessions, the gallery and the encoder. */
+function evaluationKey(context: MaiContext): string {
+  const { data } = context;
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        encoder: context.encoderId,
+        gallery: data.galleryPaths,
+        test: data.test.map((session) => [session.kind, session.images, session.texts]),
+      }),
+    )
+    .digest('hex');
+}
+
+const EVALUATION_FILE = 'evaluation.json';
+
+/**
+ * Scores a trained variant on the test sessions. The scores are kept in the variant's folder with the identity of
+ * the test data, so a second run (or an ablation table sharing the variant) does not evaluate it again.
+ */
 export async function evaluateVariant(
   context: MaiContext,
   trained: TrainedVariant,
   description: string,
 ): Promise<MethodResult> {
-  const result = await evaluateMaiModel(trained.model, context.features, context.data);
+  const key = evaluationKey(context);
+  const cacheFile = join(trained.directory, EVALUATION_FILE);
+  let result: FashionMtResult | undefined;
+  if (existsSync(cacheFile)) {
+    const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { key: string; result: FashionMtResult };
+    if (cached.key === key) result = cached.result;
+  }
+  if (!result) {
+    result = await evaluateMaiModel(trained.model, context.features, context.data);
+    if (existsSync(trained.directory)) await writeJsonAtomic(cacheFile, { key, result });
+  }
   return {
     method: trained.name,
     description,
