@@ -1,4 +1,4 @@
-import { tf } from '@cir/core-tensor';
+import { initBackend, tf } from '@cir/core-tensor';
 import type { ImageSource } from '@cir/datasets';
 import type { EncodedBatch, ImageEncoder, TextEncoder } from '../encoder';
 import { loadMiniClip, type SavedMiniClip } from './mini-clip-files';
@@ -24,8 +24,10 @@ export class MiniClipEncoder implements ImageEncoder, TextEncoder {
     this.tokenDim = saved.config.width;
   }
 
-  /** Loads an encoder folder written by `cir train encoder`. */
+  /** Loads an encoder folder written by `cir train encoder` (initialising the fastest tfjs backend first). */
   static async load(directory: string, options: { batchSize?: number } = {}): Promise<MiniClipEncoder> {
+    // Without it tfjs would run on its default pure-JavaScript backend, ~40× slower.
+    await initBackend();
     return new MiniClipEncoder(await loadMiniClip(directory), options.batchSize ?? 128);
   }
 
