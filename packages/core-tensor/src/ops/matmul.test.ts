@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../backend';
 import { checkGradients } from '../grad-check';
 import { randomVariable, weightedSum } from '../test-helpers';
@@ -97,12 +97,19 @@ describe('batchMatMul', () => {
 });
 
 describe('native products (onnxruntime MLAS)', () => {
+  beforeAll(() => {
+    // Every product on the native path, however small (by default small ones stay on tfjs's kernels).
+    process.env.CIR_NATIVE_MATMUL = '1';
+  });
+  afterAll(() => {
+    delete process.env.CIR_NATIVE_MATMUL;
+  });
   const withTfjsKernels = <T>(run: () => T): T => {
     process.env.CIR_NATIVE_MATMUL = '0';
     try {
       return run();
     } finally {
-      delete process.env.CIR_NATIVE_MATMUL;
+      process.env.CIR_NATIVE_MATMUL = '1';
     }
   };
 

@@ -4,8 +4,30 @@ import { nativeMatMul } from './native-matmul';
 /** Backends whose own matMul is slower than onnxruntime's MLAS (tfjs-node already calls native BLAS). */
 const NATIVE_BACKENDS = new Set(['wasm', 'cpu']);
 
-function useNative() {
-  return NATIVE_BACKENDS.has(tf.getBackend()) ? nativeMatMul() : undefined;
+/**
+ * A native call costs ~0.1–0.2 ms of fixed overhead (copies in and out of the wasm heap, the binding, the custom
+ * gradient); below these sizes (multiply-adds) tfjs's own kernels are faster: XNNPACK for plain 2-D products, its
+ * slow loop (~1.3 GFLOP/s) for batched ones.
+ */
+const NATIVE_MIN_MACS = { plain: 1 << 20, batched: 1 << 16 };
+
+/** True inside `tf.grad` / `variableGrads`: only then is a custom gradient (and its bookkeeping) needed. */
+function recordingGradients(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+}
+
+function useNative(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean) {
+  if (!NATIVE_BACKENDS.has(tf.getBackend())) return undefined;
+  const batch = a.rank === 3 ? a.shape[0]! : 1;
+  const [aRows, aColumns] = a.shape.slice(-2) as [number, number];
+  const columns = transposeB ? b.shape.at(-2)! : b.shape.at(-1)!;
+  const macs = batch * aRows * aColumns * columns;
+  // CIR_NATIVE_MATMUL=1: every product on the native path (tests use it to compare both paths at small sizes).
+  if (process.env.CIR_NATIVE_MATMUL === '1') return nativeMatMul();
+  // Plain products without transposes stay on XNNPACK when small; transposed ones (the backward pass) are slow there.
+  const minimum =
+    a.rank === 3 ? NATIVE_MIN_MACS.batched : transposeA || transposeB ? 0 : NATIVE_MIN_MACS.plain;
+  return macs >= minimum ? nativeMatMul() : undefined;
 }
 
 /**
@@ -47,6 +69,17 @@ function nativeProduct(
       : native.gemm(left, right, rows, inner, columns, transposeLeft, transposeRight);
     return tf.tensor(data, batched ? [batch, rows, columns] : [rows, columns], 'float32');
   };
+  if (!recordingGradients()) {
+    return product(
+      a.dataSync() as Float32Array,
+      b.dataSync() as Float32Array,
+      m,
+      k,
+      n,
+      transposeA,
+      transposeB,
+    );
+  }
   const operation = tf.customGrad((left, right, save) => {
     (save as tf.GradSaveFunc)([left as tf.Tensor, right as tf.Tensor]);
     const leftData = (left as tf.Tensor).dataSync() as Float32Array;
@@ -89,8 +122,10 @@ export function matMul2d(
   transposeA = false,
   transposeB = false,
 ): tf.Tensor2D {
-  const native = useNative();
+  const native = useNative(a, b, transposeA, transposeB);
   if (native) return nativeProduct(a, b, transposeA, transposeB, native) as tf.Tensor2D;
+  // Inference (no tape): tfjs's kernel directly, without the custom gradient's bookkeeping.
+  if (!recordingGradients() && !transposeA && !transposeB) return tf.matMul(a, b);
   const product = tf.customGrad((left, right, save) => {
     const leftTensor = left as tf.Tensor2D;
     const rightTensor = right as tf.Tensor2D;
@@ -146,8 +181,9 @@ export function batchMatMul(
   transposeA = false,
   transposeB = false,
 ): tf.Tensor3D {
-  const native = useNative();
+  const native = useNative(a, b, transposeA, transposeB);
   if (native) return nativeProduct(a, b, transposeA, transposeB, native) as tf.Tensor3D;
+  if (!recordingGradients()) return tf.matMul(a, b, transposeA, transposeB);
   const swapLast = (x: tf.Tensor3D): tf.Tensor3D => tf.transpose(x, [0, 2, 1]);
   const product = tf.customGrad((left, right, save) => {
     const leftPlain = transposeA ? swapLast(left as tf.Tensor3D) : (left as tf.Tensor3D);

@@ -15,7 +15,8 @@ import type * as Ort from 'onnxruntime-node';
  * call that binding directly. onnxruntime-node has no `exports` map, so `dist/binding.js` is reachable; if a future
  * version moves it, `nativeMatMul()` reports unavailable and callers stay on tfjs kernels.
  *
- * CIR_NATIVE_MATMUL=0 turns it off; CIR_NATIVE_MATMUL_THREADS sets the thread count (default: all cores).
+ * CIR_NATIVE_MATMUL=0 turns it off, =1 sends every product to it (by default small ones stay on tfjs, see
+ * `matmul.ts`); CIR_NATIVE_MATMUL_THREADS sets the thread count (default: all cores).
  */
 export interface NativeMatMul {
   threads: number;
