@@ -137,6 +137,8 @@ export class MaiRetriever implements ComposedRetriever {
   readonly name: string;
   private store: ExactStore | undefined;
   private tokens: GalleryTokens | undefined;
+  /** @internal Turns of concurrent sessions, computed together. */
+  readonly batcher: TurnBatcher;
 
   constructor(
     readonly model: MaiModel,
@@ -144,6 +146,7 @@ export class MaiRetriever implements ComposedRetriever {
     options: { name?: string } = {},
   ) {
     this.name = options.name ?? 'mai';
+    this.batcher = new TurnBatcher(model, encoder);
   }
 
   async encodeGallery(
@@ -334,9 +337,19 @@ class MaiSession implements RetrievalSession {
         ? images[intent.rollbackTo]!
         : record.referenceId!;
     const reference = this.retriever.itemTokens(referenceId);
-    const text = await this.retriever.encoder.encodeTexts([
-      model.config.rollback ? intent.text : record.text,
-    ]);
+    const modelText = model.config.rollback ? intent.text : record.text;
+    if (model.config.twoStage && !(intent.combination && model.config.combination)) {
+      // The common turn (reference + modification text): computed together with the turns of other sessions.
+      const { query, memory } = await this.retriever.batcher.run({
+        memory: this.memory,
+        aggregated: reference.aggregated,
+        text: modelText,
+      });
+      this.memory?.dispose();
+      this.memory = memory;
+      return query;
+    }
+    const text = await this.retriever.encoder.encodeTexts([modelText]);
     return tf.tidy(() => {
       let query: tf.Tensor2D;
       let memory: tf.Tensor3D;
@@ -375,5 +388,120 @@ class MaiSession implements RetrievalSession {
       this.memory = tf.keep(memory);
       return query.dataSync() as Float32Array;
     });
+  }
+}
+
+interface BatchedTurn {
+  /** The session's memory `[1, memoryTokens, dim]` before this turn (undefined on its first turn). */
+  memory: tf.Tensor3D | undefined;
+  /** The reference's BSA tokens `[queries, dim]`. */
+  aggregated: Float32Array;
+  text: string;
+}
+
+interface PendingTurn extends BatchedTurn {
+  resolve(result: { query: Float32Array; memory: tf.Tensor3D }): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Dynamic batching of turns across sessions: turns that arrive while the model is busy (or in the same tick) run
+ * as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of one small
+ * pass each. Under concurrent load this divides the fixed cost of every tfjs operation by the batch size. The
+ * arithmetic per row is the same as for a single turn (every operation is row-wise), so a batched turn returns
+ * the query a lone turn would.
+ */
+class TurnBatcher {
+  private pending: PendingTurn[] = [];
+  private scheduled = false;
+  /** Largest batch: bounds the latency one flush adds. */
+  static readonly MAX_BATCH = 64;
+
+  constructor(
+    private readonly model: MaiModel,
+    private readonly encoder: TokenEncoder,
+  ) {}
+
+  run(turn: BatchedTurn): Promise<{ query: Float32Array; memory: tf.Tensor3D }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...turn, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0, TurnBatcher.MAX_BATCH);
+    try {
+      if (batch.length > 0) await this.compute(batch);
+    } finally {
+      if (this.pending.length > 0) setImmediate(() => void this.flush());
+      else this.scheduled = false;
+    }
+  }
+
+  private async compute(batch: PendingTurn[]): Promise<void> {
+    let texts: Awaited<ReturnType<TokenEncoder['encodeTexts']>>;
+    try {
+      texts = await this.encoder.encodeTexts(batch.map((turn) => turn.text));
+    } catch (error) {
+      for (const turn of batch) turn.reject(error);
+      return;
+    }
+    const { queries, dim, embedDim } = this.model.config;
+    const textCount = texts.tokenCount!;
+    const tokenDim = texts.tokenDim!;
+    // Sessions whose memories have the same shape (e.g. all first turns; or MIO's constant size) run together.
+    const groups = new Map<string, number[]>();
+    batch.forEach((turn, row) => {
+      const key = turn.memory ? turn.memory.shape.join('x') : 'none';
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    });
+    for (const rows of groups.values()) {
+      try {
+        const { query, memories } = tf.tidy(() => {
+          const count = rows.length;
+          const current = tf.tensor3d(concatenateArrays(rows.map((row) => batch[row]!.aggregated)), [
+            count,
+            queries,
+            dim,
+          ]);
+          const previous = batch[rows[0]!]!.memory
+            ? (tf.concat(
+                rows.map((row) => batch[row]!.memory!),
+                0,
+              ) as tf.Tensor3D)
+            : undefined;
+          const memory = this.model.memory.update(previous, current);
+          const textRows = tf.tensor1d(Int32Array.from(rows), 'int32');
+          const textTokens = tf.gather(
+            tf.tensor3d(texts.tokens!, [batch.length, textCount, tokenDim]),
+            textRows,
+          );
+          const textMask = tf.gather(
+            tf.tensor2d(Float32Array.from(texts.tokenMask!), [batch.length, textCount]),
+            textRows,
+          );
+          const composed = this.model.compose(memory, {
+            tokens: textTokens as tf.Tensor3D,
+            mask: textMask as tf.Tensor2D,
+          });
+          return {
+            query: composed.dataSync() as Float32Array,
+            memories: tf.split(memory, count, 0).map((part) => tf.keep(part as tf.Tensor3D)),
+          };
+        });
+        rows.forEach((row, index) =>
+          batch[row]!.resolve({
+            query: query.slice(index * embedDim, (index + 1) * embedDim),
+            memory: memories[index]!,
+          }),
+        );
+      } catch (error) {
+        for (const row of rows) batch[row]!.reject(error);
+      }
+    }
   }
 }

@@ -226,6 +226,46 @@ describe('MaiRetriever turns', () => {
   });
 });
 
+describe('MaiRetriever batching', () => {
+  it('answers concurrent sessions (batched together) exactly as one session at a time', async () => {
+    const encoder = hashEncoder();
+    const retriever = new MaiRetriever(new MaiModel(TINY, 9), encoder);
+    await retriever.encodeGallery(
+      data.galleryPaths
+        .slice(0, 24)
+        .map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: data.galleryCaptions[row] })),
+    );
+    const scripts = [0, 1, 2, 3, 4].map((index) => [
+      { referenceId: `item-${index}`, text: '1. is red', limit: 6 },
+      { referenceId: `item-${index + 5}`, text: 'has long sleeves', limit: 6 },
+      { text: 'I prefer the first, and 1. is blue', limit: 6 },
+    ]);
+    const alone = [];
+    for (const script of scripts) {
+      const session = retriever.openSession();
+      const results = [];
+      for (const turn of script) results.push(await session.turn(turn));
+      alone.push(results);
+    }
+    const sessions = scripts.map(() => retriever.openSession());
+    const together: Awaited<ReturnType<(typeof sessions)[number]['turn']>>[][] = scripts.map(() => []);
+    for (let turn = 0; turn < 3; turn++) {
+      // Every session's turn is in flight at once: they run as one batch.
+      const answers = await Promise.all(
+        sessions.map((session, index) => session.turn(scripts[index]![turn]!)),
+      );
+      answers.forEach((answer, index) => together[index]!.push(answer));
+    }
+    for (let index = 0; index < scripts.length; index++) {
+      for (let turn = 0; turn < 3; turn++) {
+        const [a, b] = [alone[index]![turn]!, together[index]![turn]!];
+        expect(b.results.map((hit) => hit.id)).toEqual(a.results.map((hit) => hit.id));
+        b.results.forEach((hit, rank) => expect(hit.score).toBeCloseTo(a.results[rank]!.score, 5));
+      }
+    }
+  });
+});
+
 describe('FusionRetriever', () => {
   it('ranks by the fused query, sum = normalize(image + text), each turn independent', async () => {
     const encoder = hashEncoder();
