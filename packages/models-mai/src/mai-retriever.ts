@@ -451,8 +451,18 @@ class TurnBatcher {
       return;
     }
     const { queries, dim, embedDim } = this.model.config;
-    const textCount = texts.tokenCount!;
     const tokenDim = texts.tokenDim!;
+    // Trailing padding columns (masked for every row) change nothing but cost MSA work: drop them.
+    const paddedCount = texts.tokenCount!;
+    let textCount = 1;
+    for (let row = 0; row < batch.length; row++) {
+      for (let column = paddedCount - 1; column >= textCount; column--) {
+        if (texts.tokenMask![row * paddedCount + column]) {
+          textCount = column + 1;
+          break;
+        }
+      }
+    }
     // Sessions whose memories have the same shape (e.g. all first turns; or MIO's constant size) run together.
     const groups = new Map<string, number[]>();
     batch.forEach((turn, row) => {
@@ -476,13 +486,18 @@ class TurnBatcher {
             : undefined;
           const memory = this.model.memory.update(previous, current);
           const textRows = tf.tensor1d(Int32Array.from(rows), 'int32');
-          const textTokens = tf.gather(
-            tf.tensor3d(texts.tokens!, [batch.length, textCount, tokenDim]),
-            textRows,
+          const textTokens = tf.slice(
+            tf.gather(tf.tensor3d(texts.tokens!, [batch.length, paddedCount, tokenDim]), textRows),
+            [0, 0, 0],
+            [-1, textCount, -1],
           );
-          const textMask = tf.gather(
-            tf.tensor2d(Float32Array.from(texts.tokenMask!), [batch.length, textCount]),
-            textRows,
+          const textMask = tf.slice(
+            tf.gather(
+              tf.tensor2d(Float32Array.from(texts.tokenMask!), [batch.length, paddedCount]),
+              textRows,
+            ),
+            [0, 0],
+            [-1, textCount],
           );
           const composed = this.model.compose(memory, {
             tokens: textTokens as tf.Tensor3D,
