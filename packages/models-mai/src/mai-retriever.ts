@@ -508,12 +508,12 @@ class TurnBatcher {
             memories: tf.split(memory, count, 0).map((part) => tf.keep(part as tf.Tensor3D)),
           };
         });
-        rows.forEach((row, index) =>
+        rows.forEach((row, index) => {
           batch[row]!.resolve({
             query: query.slice(index * embedDim, (index + 1) * embedDim),
             memory: memories[index]!,
-          }),
-        );
+          });
+        });
       } catch (error) {
         for (const row of rows) batch[row]!.reject(error);
       }

@@ -254,13 +254,17 @@ describe('MaiRetriever batching', () => {
       const answers = await Promise.all(
         sessions.map((session, index) => session.turn(scripts[index]![turn]!)),
       );
-      answers.forEach((answer, index) => together[index]!.push(answer));
+      answers.forEach((answer, index) => {
+        together[index]!.push(answer);
+      });
     }
     for (let index = 0; index < scripts.length; index++) {
       for (let turn = 0; turn < 3; turn++) {
         const [a, b] = [alone[index]![turn]!, together[index]![turn]!];
         expect(b.results.map((hit) => hit.id)).toEqual(a.results.map((hit) => hit.id));
-        b.results.forEach((hit, rank) => expect(hit.score).toBeCloseTo(a.results[rank]!.score, 5));
+        b.results.forEach((hit, rank) => {
+          expect(hit.score).toBeCloseTo(a.results[rank]!.score, 5);
+        });
       }
     }
   });
