@@ -77,3 +77,10 @@ export class UnknownItemError extends Error {
     super(`unknown gallery item "${id}"`);
   }
 }
+
+/** The image of a gallery item, its path or its bytes; throws naming the item when it has neither. */
+export function gallerySource(item: GalleryItem): string | Uint8Array {
+  const source = item.imagePath ?? item.imageBytes;
+  if (!source) throw new Error(`gallery item ${item.id} has neither imagePath nor imageBytes`);
+  return source;
+}

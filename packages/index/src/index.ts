@@ -13,7 +13,7 @@ export type {
   TurnInput,
   TurnResult,
 } from './composed-retriever';
-export { UnknownItemError } from './composed-retriever';
+export { gallerySource, UnknownItemError } from './composed-retriever';
 export type { ExactStoreOptions, SaveExactStoreOptions } from './exact-store';
 export { ExactStore, loadExactStore } from './exact-store';
 export type {

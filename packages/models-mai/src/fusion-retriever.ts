@@ -6,6 +6,7 @@ import {
   type ComposedRetriever,
   ExactStore,
   type GalleryItem,
+  gallerySource,
   loadExactStore,
   type RetrievalSession,
   type TurnInput,
@@ -42,13 +43,7 @@ export class FusionRetriever implements ComposedRetriever {
     const batchSize = 256;
     for (let start = 0; start < items.length; start += batchSize) {
       const batch = items.slice(start, start + batchSize);
-      const encoded = await this.encoder.encodeImages(
-        batch.map((item) => {
-          const source = item.imagePath ?? item.imageBytes;
-          if (!source) throw new Error(`gallery item ${item.id} has neither imagePath nor imageBytes`);
-          return source;
-        }),
-      );
+      const encoded = await this.encoder.encodeImages(batch.map(gallerySource));
       const vectors = l2Normalize(encoded.pooled, batch.length, encoded.dim);
       await store.add(
         batch.map((item, row) => ({

@@ -13,6 +13,7 @@ import {
   type ComposedRetriever,
   ExactStore,
   type GalleryItem,
+  gallerySource,
   loadExactStore,
   type RetrievalSession,
   type TurnInput,
@@ -163,13 +164,7 @@ export class MaiRetriever implements ComposedRetriever {
     const batchSize = 128;
     for (let start = 0; start < items.length; start += batchSize) {
       const batch = items.slice(start, start + batchSize);
-      const encodedImages = await this.encoder.encodeImages(
-        batch.map((item) => {
-          const source = item.imagePath ?? item.imageBytes;
-          if (!source) throw new Error(`gallery item ${item.id} has neither imagePath nor imageBytes`);
-          return source;
-        }),
-      );
+      const encodedImages = await this.encoder.encodeImages(batch.map(gallerySource));
       const encodedCaptions = await this.encoder.encodeTexts(batch.map((item) => item.caption ?? ''));
       shape = {
         imageTokens: encodedImages.tokenCount!,

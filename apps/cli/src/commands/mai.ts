@@ -8,6 +8,7 @@ import {
   MAI_ABLATIONS,
   MAI_METHODS,
   type MaiContext,
+  type MaiVariant,
   type MethodResult,
   prepareMaiContext,
   trainedVariant,
@@ -187,36 +188,24 @@ export async function compareMaiMethods(
   prepared: MaiContext,
   options: { steps: number; seed: number; ablations?: boolean; bar: ProgressBar },
 ): Promise<MaiComparison> {
-  const trainOptions = (name: string) => ({
-    steps: options.steps,
-    seed: options.seed,
-    onProgress: trainingProgress(options.bar, name),
-  });
-  const results: MethodResult[] = [];
-  for (const method of MAI_METHODS) {
-    results.push(
-      await evaluateVariant(
-        prepared,
-        await trainedVariant(prepared, method, trainOptions(method.name)),
-        method.description,
-      ),
-    );
-  }
-  results.push(...(await zeroShotResults(prepared)));
+  // Trains (or reuses) each variant, then scores it (or reuses its cached scores).
+  const scoreVariants = async (variants: readonly MaiVariant[]): Promise<MethodResult[]> => {
+    const scored: MethodResult[] = [];
+    for (const variant of variants) {
+      const trained = await trainedVariant(prepared, variant, {
+        steps: options.steps,
+        seed: options.seed,
+        onProgress: trainingProgress(options.bar, variant.name),
+      });
+      scored.push(await evaluateVariant(prepared, trained, variant.description));
+    }
+    return scored;
+  };
+  const results = [...(await scoreVariants(MAI_METHODS)), ...(await zeroShotResults(prepared))];
   const ablations: { table: string; results: MethodResult[] }[] = [];
   if (options.ablations) {
     for (const { table, rows } of MAI_ABLATIONS) {
-      const tableResults: MethodResult[] = [];
-      for (const variant of rows) {
-        tableResults.push(
-          await evaluateVariant(
-            prepared,
-            await trainedVariant(prepared, variant, trainOptions(variant.name)),
-            variant.description,
-          ),
-        );
-      }
-      ablations.push({ table, results: tableResults });
+      ablations.push({ table, results: await scoreVariants(rows) });
     }
   }
   const markdown = [

@@ -42,21 +42,12 @@ describe('cir index build / list, cir query', () => {
     expect(listed.collections.map((collection: { name: string }) => collection.name)).toEqual(['shop']);
 
     const reference = (await readCatalogFolder(world.catalog))[0]!.id;
-    const answered = await runCli(
-      'query',
+    const twoTurns = [
       ...common(),
-      '--collection',
-      'shop',
-      '--reference',
-      reference,
-      '--text',
-      'is red',
-      '--text',
-      'has long sleeves',
-      '--limit',
-      '3',
-      '--json',
-    );
+      ...['--collection', 'shop', '--reference', reference, '--text', 'is red', '--text', 'has long sleeves'],
+      ...['--limit', '3', '--json'],
+    ];
+    const answered = await runCli('query', ...twoTurns);
     expect(answered.error).toBeUndefined();
     const output = JSON.parse(answered.stdout);
     expect(output.turns.map((turn: { turn: number }) => turn.turn)).toEqual([1, 2]);
@@ -65,22 +56,7 @@ describe('cir index build / list, cir query', () => {
       expect(typeof turn.results[0].caption).toBe('string');
     }
     // The same query through `cir index query` gives the same answer (sum fusion is deterministic).
-    const again = await runCli(
-      'index',
-      'query',
-      ...common(),
-      '--collection',
-      'shop',
-      '--reference',
-      reference,
-      '--text',
-      'is red',
-      '--text',
-      'has long sleeves',
-      '--limit',
-      '3',
-      '--json',
-    );
+    const again = await runCli('index', 'query', ...twoTurns);
     expect(JSON.parse(again.stdout).turns).toEqual(output.turns);
   }, 120_000);
 
