@@ -11,7 +11,11 @@ export interface LoadTestOptions {
   durationMs?: number;
   /** Turns before a session is deleted and a new one opened (default 5). */
   turnsPerSession?: number;
-  /** Pause between a session's turns, as a shopper reading results would (default 0: as fast as answered). */
+  /**
+   * Mean pause between a session's turns, as a shopper reading results would (default 0: as fast as answered).
+   * Each pause is drawn uniformly from 0.5–1.5 × this, and each shopper starts after a random part of it, so that
+   * shoppers do not act in lockstep.
+   */
   thinkTimeMs?: number;
   /** Modification texts drawn at random (default: a few of every kind MAI reads, rollback and combination too). */
   texts?: readonly string[];
@@ -124,6 +128,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
 
   const shopper = async (index: number) => {
     const rng = new Rng((options.seed ?? 1) * 1000 + index);
+    const think = () => (options.thinkTimeMs ? sleep(options.thinkTimeMs * (0.5 + rng.next())) : undefined);
+    if (options.thinkTimeMs) await sleep(options.thinkTimeMs * rng.next());
     while (performance.now() < deadline) {
       let sessionId: string;
       try {
@@ -151,7 +157,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
         } catch (error) {
           fail(error);
         }
-        if (options.thinkTimeMs) await sleep(options.thinkTimeMs);
+        await think();
       }
       await call('DELETE', `/v1/sessions/${sessionId}`).catch(fail);
     }

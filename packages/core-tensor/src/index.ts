@@ -42,6 +42,17 @@ export {
 } from './checkpoint/safetensors';
 export type { GradientCheckEntry, GradientCheckOptions, GradientCheckResult } from './grad-check';
 export { checkGradients } from './grad-check';
+export {
+  addInPlace,
+  FrozenFeedForward,
+  FrozenLayerNorm,
+  FrozenLinear,
+  FrozenPreNormBlock,
+  FrozenSelfAttention,
+  geluInPlace,
+  l2NormalizeRowsInPlace,
+  linearRows,
+} from './inference/frozen';
 export type { AttentionCallOptions, MultiHeadAttentionOptions } from './nn/attention';
 export { MultiHeadAttention } from './nn/attention';
 export { Embedding } from './nn/embedding';

@@ -35,9 +35,19 @@ export interface ImageEncoder extends EncoderInfo {
   dispose?(): Promise<void>;
 }
 
+/** Options of {@link TextEncoder.encodeTexts}. */
+export interface EncodeTextsOptions {
+  /**
+   * Token outputs may stop after the longest text of the call (`tokenCount` smaller than the encoder's maximum):
+   * the real tokens' states and `pooled` are the same, only trailing padding columns are left out (and not
+   * computed). For callers that mask padding anyway, e.g. a turn of a multi-turn session.
+   */
+  trimPadding?: boolean;
+}
+
 /** Texts in, embeddings out. */
 export interface TextEncoder extends EncoderInfo {
-  encodeTexts(texts: readonly string[]): Promise<EncodedBatch>;
+  encodeTexts(texts: readonly string[], options?: EncodeTextsOptions): Promise<EncodedBatch>;
   dispose?(): Promise<void>;
 }
 

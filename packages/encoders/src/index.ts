@@ -1,10 +1,10 @@
 // @cir/encoders: frozen image/text encoders (ONNX exports and the built-in mini encoder) and the feature cache.
 
-export type { EncodedBatch, EncoderInfo, ImageEncoder, TextEncoder } from './encoder';
+export type { EncodedBatch, EncoderInfo, EncodeTextsOptions, ImageEncoder, TextEncoder } from './encoder';
 export { EncoderMismatchError } from './encoder';
 export type { CachedFeatures, FeatureCacheOptions } from './feature-cache';
 export { FeatureCache } from './feature-cache';
-export { MiniClipEncoder } from './mini/mini-clip-encoder';
+export { longestText, MiniClipEncoder } from './mini/mini-clip-encoder';
 export type { SavedMiniClip } from './mini/mini-clip-files';
 export { loadMiniClip, MINI_CLIP_FILES, miniClipId, saveMiniClip } from './mini/mini-clip-files';
 export type { MiniClipConfig, TowerOutput } from './mini/mini-clip-model';

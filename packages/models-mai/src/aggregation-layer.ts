@@ -1,4 +1,16 @@
-import { FeedForward, LayerNorm, Module, MultiHeadAttention, type Rng, tf, toRng } from '@cir/core-tensor';
+import {
+  FeedForward,
+  FrozenFeedForward,
+  FrozenLayerNorm,
+  FrozenPreNormBlock,
+  FrozenSelfAttention,
+  LayerNorm,
+  Module,
+  MultiHeadAttention,
+  type Rng,
+  tf,
+  toRng,
+} from '@cir/core-tensor';
 
 export interface AggregationLayerOptions {
   dim: number;
@@ -57,6 +69,19 @@ export class AggregationLayer extends Module {
     );
   }
 
+  /**
+   * The layer's query + text path on Float32Arrays, for serving: what `apply` computes when no image is given
+   * (MSA, and BSA re-reading captions in combination turns). Image cross-attention is not part of it.
+   */
+  freezeWithoutImage(): FrozenPreNormBlock {
+    return new FrozenPreNormBlock({
+      selfNorm: new FrozenLayerNorm(this.selfNorm),
+      selfAttention: new FrozenSelfAttention(this.selfAttention),
+      feedForwardNorm: new FrozenLayerNorm(this.feedForwardNorm),
+      feedForward: new FrozenFeedForward(this.feedForward),
+    });
+  }
+
   apply(input: AggregationInput): AggregationOutput {
     const { queries, text, textMask, image } = input;
     const [batch, queryCount] = queries.shape;
@@ -103,6 +128,14 @@ export class AggregationStack extends Module {
     this.finalNorm = this.addModule('final_norm', new LayerNorm(options.dim));
   }
 
+  /** The stack's query + text path on Float32Arrays (no image cross-attention), for serving. */
+  freezeWithoutImage(): FrozenAggregationStack {
+    return new FrozenAggregationStack(
+      this.layers.map((layer) => layer.freezeWithoutImage()),
+      new FrozenLayerNorm(this.finalNorm),
+    );
+  }
+
   /** @returns final queries `[batch, queries, dim]` and text `[batch, textTokens, dim]` states */
   apply(input: AggregationInput): AggregationOutput {
     let state: AggregationOutput = { queries: input.queries, text: input.text };
@@ -118,5 +151,64 @@ export class AggregationStack extends Module {
       queries: this.finalNorm.apply(state.queries) as tf.Tensor3D,
       ...(state.text && { text: this.finalNorm.apply(state.text) as tf.Tensor3D }),
     };
+  }
+}
+
+/** A frozen AggregationStack without image: [queries; text] through the layers and the final LayerNorm. */
+export class FrozenAggregationStack {
+  constructor(
+    readonly layers: FrozenPreNormBlock[],
+    readonly finalNorm: FrozenLayerNorm,
+  ) {}
+
+  /**
+   * @param queries `[batch, queryCount, dim]` @param text `[batch, textCount, dim]` @param textMask `[batch, textCount]`
+   * @param outputs the positions `[start, end)` of [queries; text] that are read (all by default): the last layer
+   *   computes only those
+   * @returns the final states of those positions `[batch, end − start, dim]`
+   */
+  apply(
+    queries: Float32Array,
+    queryCount: number,
+    text: Float32Array,
+    textCount: number,
+    textMask: ArrayLike<number>,
+    batch: number,
+    outputs: readonly [number, number] = [0, queryCount + textCount],
+  ): Float32Array {
+    const dim = this.finalNorm.dim;
+    const tokens = queryCount + textCount;
+    let sequence: Float32Array = new Float32Array(batch * tokens * dim);
+    const mask = new Uint8Array(batch * tokens);
+    for (let row = 0; row < batch; row++) {
+      sequence.set(
+        queries.subarray(row * queryCount * dim, (row + 1) * queryCount * dim),
+        row * tokens * dim,
+      );
+      sequence.set(
+        text.subarray(row * textCount * dim, (row + 1) * textCount * dim),
+        (row * tokens + queryCount) * dim,
+      );
+      mask.fill(1, row * tokens, row * tokens + queryCount);
+      for (let column = 0; column < textCount; column++) {
+        mask[row * tokens + queryCount + column] = textMask[row * textCount + column] ? 1 : 0;
+      }
+    }
+    this.layers.forEach((layer, index) => {
+      const last = index === this.layers.length - 1;
+      sequence = layer.apply(sequence, batch, tokens, mask, last ? outputs : [0, tokens]);
+    });
+    const kept = this.layers.length > 0 ? outputs[1] - outputs[0] : tokens;
+    const states = this.finalNorm.apply(sequence, batch * kept);
+    if (this.layers.length > 0) return states;
+    // Without layers: the requested positions of the normalised input.
+    const selected = new Float32Array(batch * (outputs[1] - outputs[0]) * dim);
+    for (let row = 0; row < batch; row++) {
+      selected.set(
+        states.subarray((row * tokens + outputs[0]) * dim, (row * tokens + outputs[1]) * dim),
+        row * (outputs[1] - outputs[0]) * dim,
+      );
+    }
+    return selected;
   }
 }

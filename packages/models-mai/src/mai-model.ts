@@ -1,4 +1,13 @@
-import { LayerNorm, LearnedQueries, Linear, l2NormalizeTensor, Module, Rng, tf } from '@cir/core-tensor';
+import {
+  gatherRows,
+  LayerNorm,
+  LearnedQueries,
+  Linear,
+  l2NormalizeTensor,
+  Module,
+  Rng,
+  tf,
+} from '@cir/core-tensor';
 import { AggregationStack } from './aggregation-layer';
 import type { MaiConfig } from './config';
 import { MemoryUpdate } from './multi-turn-iterative-optimization';
@@ -124,7 +133,8 @@ export class MaiModel extends Module {
    * through the BSA layers without an image, as MAI's "multi" mode does.
    * @param memory `[count, memoryTokens, dim]` @param text `[count, textTokens, inputDim]`
    * @param history captions of the earlier turn images, concatenated `[count, turns · captionTokens, inputDim]`,
-   *   with `turns` their turn positions, and `apply` 1 for the rows whose turn is a combination turn
+   *   with `turns` their turn positions (past `maxTurns` they share the last turn embedding), and `apply` 1 for
+   *   the rows whose turn is a combination turn
    */
   compose(
     memory: tf.Tensor3D,
@@ -136,9 +146,13 @@ export class MaiModel extends Module {
       const { tokens } = history.captions;
       const [count, length] = tokens.shape;
       const perTurn = length / history.turns;
+      // Turns past maxTurns share the last turn embedding.
+      const turnRows = Array.from({ length: history.turns }, (_value, turn) =>
+        Math.min(turn, this.config.maxTurns - 1),
+      );
       const turnTags = tf.reshape(
         tf.tile(
-          tf.reshape(tf.slice(this.turnEmbedding.queries, [0, 0], [history.turns, -1]), [
+          tf.reshape(gatherRows(this.turnEmbedding.queries as tf.Tensor2D, tf.tensor1d(turnRows, 'int32')), [
             history.turns,
             1,
             this.config.dim,

@@ -8,7 +8,7 @@ import {
   tf,
   writeSafetensorsFile,
 } from '@cir/core-tensor';
-import { EncoderMismatchError, MiniClipEncoder } from '@cir/encoders';
+import { EncoderMismatchError, longestText, MiniClipEncoder } from '@cir/encoders';
 import {
   type ComposedRetriever,
   ExactStore,
@@ -16,11 +16,13 @@ import {
   gallerySource,
   loadExactStore,
   type RetrievalSession,
+  type SearchHit,
   type TurnInput,
   type TurnResult,
   UnknownItemError,
 } from '@cir/index';
 import { concatenateArrays, type TokenEncoder } from './features';
+import { FrozenMaiTurn, type MemoryTokens, type TextTokens } from './frozen-turn';
 import { loadMaiModel, saveMaiModel } from './mai-files';
 import type { MaiModel, TokenInput } from './mai-model';
 import { readTurnIntent } from './retrospective-text';
@@ -147,7 +149,7 @@ export class MaiRetriever implements ComposedRetriever {
     options: { name?: string } = {},
   ) {
     this.name = options.name ?? 'mai';
-    this.batcher = new TurnBatcher(model, encoder);
+    this.batcher = new TurnBatcher(model, encoder, () => this.gallery);
   }
 
   async encodeGallery(
@@ -239,6 +241,7 @@ export class MaiRetriever implements ComposedRetriever {
     const { model } = await loadMaiModel(join(directory, 'model'), { expectedEncoderId: this.encoder.id });
     this.model.importParameters(model.exportParameters());
     model.dispose();
+    this.batcher.invalidate();
     this.store = await loadExactStore(join(directory, 'gallery'), { expectedEncoderId: this.encoder.id });
     this.tokens = await GalleryTokens.load(join(directory, ITEMS_FILE), this.encoder.id);
   }
@@ -279,8 +282,8 @@ interface TurnRecord {
 class MaiSession implements RetrievalSession {
   readonly id = randomUUID();
   private turns: TurnRecord[] = [];
-  /** The only tensor state: memory tokens `[1, memoryTokens, dim]` after the last turn. */
-  private memory: tf.Tensor3D | undefined;
+  /** The only model state: memory tokens `[1, count, dim]` after the last turn. */
+  private memory: MemoryTokens | undefined;
 
   constructor(private readonly retriever: MaiRetriever) {}
 
@@ -293,16 +296,21 @@ class MaiSession implements RetrievalSession {
     if (!referenceId)
       throw new Error('the first turn needs a referenceId (the product the shopper starts from)');
     const record: TurnRecord = { turn: this.turns.length + 1, referenceId, text: input.text };
-    const query = await this.step(record);
-    const results = await this.retriever.gallery.search(
-      query,
-      1,
-      input.limit ?? 10,
-      input.filter ? { filter: input.filter } : {},
-    );
-    record.best = results[0]![0]?.id;
+    const search = { limit: input.limit ?? 10, ...(input.filter && { filter: input.filter }) };
+    const { query, hits } = await this.step(record, search);
+    const results =
+      hits ??
+      (
+        await this.retriever.gallery.search(
+          query,
+          1,
+          search.limit,
+          search.filter ? { filter: search.filter } : {},
+        )
+      )[0]!;
+    record.best = results[0]?.id;
     this.turns.push(record);
-    return { turn: record.turn, results: results[0]!.map((hit) => ({ id: hit.id, score: hit.score })) };
+    return { turn: record.turn, results: results.map((hit) => ({ id: hit.id, score: hit.score })) };
   }
 
   async rollback(turn: number): Promise<void> {
@@ -310,7 +318,6 @@ class MaiSession implements RetrievalSession {
       throw new RangeError(`cannot roll back to turn ${turn}: the session has ${this.turns.length} turns`);
     }
     const kept = this.turns.slice(0, turn);
-    this.memory?.dispose();
     this.memory = undefined;
     this.turns = [];
     // Replaying the kept turns rebuilds their memory exactly (the model is deterministic).
@@ -320,10 +327,16 @@ class MaiSession implements RetrievalSession {
     }
   }
 
-  /** Runs one turn through the model, updates the memory and returns the composed query `[embedDim]`. */
-  private async step(record: TurnRecord): Promise<Float32Array> {
+  /**
+   * Runs one turn through the model, updates the memory and returns the composed query `[embedDim]`; with
+   * `search`, also its results when the turn was batched (searched together with the batch).
+   */
+  private async step(
+    record: TurnRecord,
+    search?: TurnSearch,
+  ): Promise<{ query: Float32Array; hits?: SearchHit[] }> {
     const { model } = this.retriever;
-    const { imageTokens, captionTokens, tokenDim } = this.retriever.shape;
+    const { imageTokens, tokenDim } = this.retriever.shape;
     const intent = readTurnIntent(record.text);
     // A rollback request replaces the reference by the image of the turn it names (MAI's "Replace").
     const images = [...this.turns.map((previous) => previous.referenceId!), record.referenceId!];
@@ -333,69 +346,74 @@ class MaiSession implements RetrievalSession {
         : record.referenceId!;
     const reference = this.retriever.itemTokens(referenceId);
     const modelText = model.config.rollback ? intent.text : record.text;
-    if (model.config.twoStage && !(intent.combination && model.config.combination)) {
-      // The common turn (reference + modification text): computed together with the turns of other sessions.
-      const { query, memory } = await this.retriever.batcher.run({
+    if (model.config.twoStage) {
+      // Reference + modification text (+ the history's captions in a combination turn): computed together with
+      // the turns of other sessions. BSA of the reference was computed when the gallery was encoded.
+      const parts =
+        intent.combination && model.config.combination
+          ? images.map((id) => this.retriever.itemTokens(id))
+          : undefined;
+      const { query, memory, hits } = await this.retriever.batcher.run({
         memory: this.memory,
         aggregated: reference.aggregated,
         text: modelText,
-      });
-      this.memory?.dispose();
-      this.memory = memory;
-      return query;
-    }
-    const text = await this.retriever.encoder.encodeTexts([modelText]);
-    return tf.tidy(() => {
-      let query: tf.Tensor2D;
-      let memory: tf.Tensor3D;
-      const textInput = toInput(text.tokens!, text.tokenCount!, tokenDim, text.tokenMask);
-      if (model.config.twoStage) {
-        // BSA of the reference was computed when the gallery was encoded (it depends only on the item).
-        const current = tf.tensor3d(reference.aggregated, [1, model.config.queries, model.config.dim]);
-        memory = model.memory.update(this.memory, current);
-        let history: Parameters<MaiModel['compose']>[2];
-        if (intent.combination && model.config.combination) {
-          const parts = images.map((id) => this.retriever.itemTokens(id));
-          history = {
-            captions: {
-              tokens: tf.tensor3d(concatenateArrays(parts.map((part) => part.caption)), [
-                1,
-                parts.length * captionTokens,
-                tokenDim,
-              ]),
-              mask: tf.tensor2d(Float32Array.from(concatenateArrays(parts.map((part) => part.captionMask))), [
-                1,
-                parts.length * captionTokens,
-              ]),
-            },
+        ...(search && { search }),
+        ...(parts && {
+          history: {
+            captions: concatenateArrays(parts.map((part) => part.caption)),
+            mask: concatenateArrays(parts.map((part) => part.captionMask)),
             turns: parts.length,
-            apply: tf.ones([1]) as tf.Tensor1D,
-          };
-        }
-        query = model.compose(memory, textInput, history);
-      } else {
-        const referenceImage = toInput(reference.image, imageTokens, tokenDim);
-        const fused = model.composeSingleStage(this.memory, referenceImage, textInput);
-        memory = model.memory.update(this.memory, fused.tokens);
-        query = fused.query;
-      }
-      this.memory?.dispose();
-      this.memory = tf.keep(memory);
-      return query.dataSync() as Float32Array;
+          },
+        }),
+      });
+      this.memory = memory;
+      return { query, ...(hits && { hits }) };
+    }
+    // Single-stage fusion (the "Base" ablation): the reference image's tokens and the text in one pass.
+    const text = await this.retriever.encoder.encodeTexts([modelText], { trimPadding: true });
+    return tf.tidy(() => {
+      const textInput = toInput(text.tokens!, text.tokenCount!, tokenDim, text.tokenMask);
+      const referenceImage = toInput(reference.image, imageTokens, tokenDim);
+      const previous = this.memory && memoryTensor(this.memory, 1, model.config.dim);
+      const fused = model.composeSingleStage(previous, referenceImage, textInput);
+      const memory = model.memory.update(previous, fused.tokens);
+      this.memory = { tokens: memory.dataSync() as Float32Array, count: memory.shape[1] };
+      return { query: fused.query.dataSync() as Float32Array };
     });
   }
 }
 
 interface BatchedTurn {
-  /** The session's memory `[1, memoryTokens, dim]` before this turn (undefined on its first turn). */
-  memory: tf.Tensor3D | undefined;
+  /** The session's memory `[1, count, dim]` before this turn (undefined on its first turn). */
+  memory: MemoryTokens | undefined;
   /** The reference's BSA tokens `[queries, dim]`. */
   aggregated: Float32Array;
   text: string;
+  /**
+   * A combination turn's history: the captions of the turn images `[turns, captionTokens, tokenDim]` and their
+   * masks `[turns, captionTokens]`, re-read by the memory before the text.
+   */
+  history?: { captions: Float32Array; mask: Uint8Array; turns: number };
+  /** Search the gallery with the composed query too (turns of a batch with equal options search together). */
+  search?: TurnSearch;
+}
+
+interface TurnSearch {
+  limit: number;
+  filter?: Record<string, string>;
+}
+
+interface BatchedResult {
+  /** The composed query `[embedDim]`. */
+  query: Float32Array;
+  /** The session's memory after this turn `[1, count, dim]`. */
+  memory: MemoryTokens;
+  /** Best first, when the turn asked for a search. */
+  hits?: SearchHit[];
 }
 
 interface PendingTurn extends BatchedTurn {
-  resolve(result: { query: Float32Array; memory: tf.Tensor3D }): void;
+  resolve(result: BatchedResult): void;
   reject(error: unknown): void;
 }
 
@@ -403,21 +421,23 @@ interface PendingTurn extends BatchedTurn {
  * Dynamic batching of turns across sessions: turns that arrive while the model is busy (or in the same tick) run
  * as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of one small
  * pass each. Under concurrent load this divides the fixed cost of every tfjs operation by the batch size. The
- * arithmetic per row is the same as for a single turn (every operation is row-wise), so a batched turn returns
- * the query a lone turn would.
+ * arithmetic per row is the same as for a single turn (every operation is row-wise, padding is masked), so a
+ * batched turn returns the query a lone turn would. Turns run in groups of equal memory size and history length.
  */
 class TurnBatcher {
   private pending: PendingTurn[] = [];
   private scheduled = false;
+  private frozen: FrozenMaiTurn | undefined;
   /** Largest batch: bounds the latency one flush adds. */
   static readonly MAX_BATCH = 64;
 
   constructor(
     private readonly model: MaiModel,
     private readonly encoder: TokenEncoder,
+    private readonly gallery: () => ExactStore,
   ) {}
 
-  run(turn: BatchedTurn): Promise<{ query: Float32Array; memory: tf.Tensor3D }> {
+  run(turn: BatchedTurn): Promise<BatchedResult> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ...turn, resolve, reject });
       if (!this.scheduled) {
@@ -438,80 +458,164 @@ class TurnBatcher {
   }
 
   private async compute(batch: PendingTurn[]): Promise<void> {
-    let texts: Awaited<ReturnType<TokenEncoder['encodeTexts']>>;
-    try {
-      texts = await this.encoder.encodeTexts(batch.map((turn) => turn.text));
-    } catch (error) {
-      for (const turn of batch) turn.reject(error);
-      return;
+    // Sessions whose memories have the same shape (e.g. all first turns; or MIO's constant size) and whose
+    // combination turns re-read as many captions run together.
+    const groups = new Map<string, PendingTurn[]>();
+    for (const turn of batch) {
+      const key = `${turn.memory?.count ?? 0}/${turn.history?.turns ?? 0}`;
+      groups.set(key, [...(groups.get(key) ?? []), turn]);
     }
-    const { queries, dim, embedDim } = this.model.config;
-    const tokenDim = texts.tokenDim!;
-    // Trailing padding columns (masked for every row) change nothing but cost MSA work: drop them.
-    const paddedCount = texts.tokenCount!;
-    let textCount = 1;
-    for (let row = 0; row < batch.length; row++) {
-      for (let column = paddedCount - 1; column >= textCount; column--) {
-        if (texts.tokenMask![row * paddedCount + column]) {
-          textCount = column + 1;
-          break;
-        }
-      }
-    }
-    // Sessions whose memories have the same shape (e.g. all first turns; or MIO's constant size) run together.
-    const groups = new Map<string, number[]>();
-    batch.forEach((turn, row) => {
-      const key = turn.memory ? turn.memory.shape.join('x') : 'none';
-      groups.set(key, [...(groups.get(key) ?? []), row]);
-    });
-    for (const rows of groups.values()) {
+    const computed: PendingTurn[] = [];
+    const results: BatchedResult[] = [];
+    for (const group of groups.values()) {
       try {
-        const { query, memories } = tf.tidy(() => {
-          const count = rows.length;
-          const current = tf.tensor3d(concatenateArrays(rows.map((row) => batch[row]!.aggregated)), [
-            count,
-            queries,
-            dim,
-          ]);
-          const previous = batch[rows[0]!]!.memory
-            ? (tf.concat(
-                rows.map((row) => batch[row]!.memory!),
-                0,
-              ) as tf.Tensor3D)
-            : undefined;
-          const memory = this.model.memory.update(previous, current);
-          const textRows = tf.tensor1d(Int32Array.from(rows), 'int32');
-          const textTokens = tf.slice(
-            tf.gather(tf.tensor3d(texts.tokens!, [batch.length, paddedCount, tokenDim]), textRows),
-            [0, 0, 0],
-            [-1, textCount, -1],
-          );
-          const textMask = tf.slice(
-            tf.gather(
-              tf.tensor2d(Float32Array.from(texts.tokenMask!), [batch.length, paddedCount]),
-              textRows,
-            ),
-            [0, 0],
-            [-1, textCount],
-          );
-          const composed = this.model.compose(memory, {
-            tokens: textTokens as tf.Tensor3D,
-            mask: textMask as tf.Tensor2D,
-          });
-          return {
-            query: composed.dataSync() as Float32Array,
-            memories: tf.split(memory, count, 0).map((part) => tf.keep(part as tf.Tensor3D)),
-          };
-        });
-        rows.forEach((row, index) => {
-          batch[row]!.resolve({
+        // Texts are encoded up to the group's longest (padding columns are masked: skipping them changes nothing).
+        const texts = await this.encoder.encodeTexts(
+          group.map((turn) => turn.text),
+          { trimPadding: true },
+        );
+        const { query, memories } = this.composeGroup(group, texts);
+        const { embedDim } = this.model.config;
+        group.forEach((turn, index) => {
+          computed.push(turn);
+          results.push({
             query: query.slice(index * embedDim, (index + 1) * embedDim),
             memory: memories[index]!,
           });
         });
       } catch (error) {
-        for (const row of rows) batch[row]!.reject(error);
+        for (const turn of group) turn.reject(error);
       }
     }
+    try {
+      await this.search(computed, results);
+    } catch (error) {
+      for (const turn of computed) turn.reject(error);
+      return;
+    }
+    computed.forEach((turn, index) => {
+      turn.resolve(results[index]!);
+    });
   }
+
+  /**
+   * One gallery search for the turns of a batch that ask for the same limit and filter (one scoring pass over the
+   * gallery instead of one per turn); the hits go into `results`.
+   */
+  private async search(turns: PendingTurn[], results: BatchedResult[]): Promise<void> {
+    const { embedDim } = this.model.config;
+    const searches = new Map<string, number[]>();
+    turns.forEach((turn, index) => {
+      if (!turn.search) return;
+      const key = JSON.stringify([turn.search.limit, turn.search.filter ?? null]);
+      searches.set(key, [...(searches.get(key) ?? []), index]);
+    });
+    for (const rows of searches.values()) {
+      const { limit, filter } = turns[rows[0]!]!.search!;
+      const queries = new Float32Array(rows.length * embedDim);
+      rows.forEach((row, index) => {
+        queries.set(results[row]!.query, index * embedDim);
+      });
+      const hits = await this.gallery().search(queries, rows.length, limit, filter ? { filter } : {});
+      rows.forEach((row, index) => {
+        results[row]!.hits = hits[index]!;
+      });
+    }
+  }
+
+  /**
+   * One memory update and one MSA pass for turns of equal memory and history size: on Float32Arrays
+   * (FrozenMaiTurn, frozen on first use) when the model's memory allows, else with tfjs.
+   */
+  private composeGroup(
+    group: PendingTurn[],
+    texts: Awaited<ReturnType<TokenEncoder['encodeTexts']>>,
+  ): { query: Float32Array; memories: MemoryTokens[] } {
+    const { queries, dim } = this.model.config;
+    const count = group.length;
+    const current = concatenateArrays(group.map((turn) => turn.aggregated));
+    const previous = group[0]!.memory && {
+      tokens: concatenateArrays(group.map((turn) => turn.memory!.tokens)),
+      count: group[0]!.memory.count,
+    };
+    const text = { tokens: texts.tokens!, count: texts.tokenCount!, mask: texts.tokenMask! };
+    const history = group[0]!.history && historyTokens(group, texts.tokenDim!);
+    let query: Float32Array;
+    let memory: MemoryTokens;
+    if (FrozenMaiTurn.supports(this.model)) {
+      this.frozen ??= new FrozenMaiTurn(this.model);
+      memory = this.frozen.updateMemory(previous, current, count);
+      query = this.frozen.compose(memory, text, count, history);
+    } else {
+      [query, memory] = tf.tidy(() => {
+        const updated = this.model.memory.update(
+          previous && memoryTensor(previous, count, dim),
+          tf.tensor3d(current, [count, queries, dim]),
+        );
+        const composed = this.model.compose(
+          updated,
+          textInput(text, count),
+          history && {
+            captions: textInput(history.captions, count),
+            turns: history.turns,
+            apply: tf.ones([count]) as tf.Tensor1D,
+          },
+        );
+        return [
+          composed.dataSync() as Float32Array,
+          { tokens: updated.dataSync() as Float32Array, count: updated.shape[1] },
+        ] as const;
+      });
+    }
+    const size = memory.count * dim;
+    return {
+      query,
+      memories: group.map((_turn, row) => ({
+        tokens: memory.tokens.slice(row * size, (row + 1) * size),
+        count: memory.count,
+      })),
+    };
+  }
+
+  /** Forget the frozen weights (after the model's parameters changed). */
+  invalidate(): void {
+    this.frozen = undefined;
+  }
+}
+
+const memoryTensor = (memory: MemoryTokens, batch: number, dim: number): tf.Tensor3D =>
+  tf.tensor3d(memory.tokens, [batch, memory.count, dim]);
+
+const textInput = (text: TextTokens, batch: number): TokenInput => ({
+  tokens: tf.tensor3d(text.tokens, [batch, text.count, text.tokens.length / (batch * text.count)]),
+  mask: tf.tensor2d(Float32Array.from(text.mask), [batch, text.count]),
+});
+
+/**
+ * The history captions of a group of combination turns with the same number of turns, each caption cut to the
+ * longest real caption of the group: `[count, turns · kept, tokenDim]` (exact: the cut columns are padding).
+ */
+function historyTokens(
+  group: readonly BatchedTurn[],
+  tokenDim: number,
+): { captions: TextTokens; turns: number } {
+  const { turns } = group[0]!.history!;
+  const captionTokens = group[0]!.history!.mask.length / turns;
+  const blocks = group.length * turns;
+  const masks = concatenateArrays(group.map((turn) => turn.history!.mask));
+  const kept = longestText(masks, blocks, captionTokens);
+  const captions = new Float32Array(blocks * kept * tokenDim);
+  const mask = new Uint8Array(blocks * kept);
+  group.forEach((turn, row) => {
+    for (let block = 0; block < turns; block++) {
+      const source = block * captionTokens;
+      const target = row * turns + block;
+      captions.set(
+        turn.history!.captions.subarray(source * tokenDim, (source + kept) * tokenDim),
+        target * kept * tokenDim,
+      );
+      mask.set(turn.history!.mask.subarray(source, source + kept), target * kept);
+    }
+  });
+  return { captions: { tokens: captions, count: turns * kept, mask }, turns };
 }

@@ -15,6 +15,7 @@ import { FusionRetriever } from './fusion-retriever';
 import { loadMaiModel, saveMaiModel } from './mai-files';
 import { MaiModel } from './mai-model';
 import { MaiRetriever } from './mai-retriever';
+import { readTurnIntent } from './retrospective-text';
 import { forwardSessions } from './session-forward';
 import { trainMai } from './train-mai';
 
@@ -223,6 +224,52 @@ describe('MaiRetriever turns', () => {
     result.results.forEach((hit, index) => {
       expect(hit.score).toBeCloseTo(expected[index]!, 4);
     });
+  });
+});
+
+describe('MaiRetriever combination turns', () => {
+  it('re-read the history captions (cut to their longest real caption) exactly as the model on padded captions', async () => {
+    // Captions are padded to 24 word positions, far more than any caption has: the turn cuts them.
+    const encoder = hashEncoder({ textTokens: 24 });
+    const model = new MaiModel(TINY, 10);
+    const retriever = new MaiRetriever(model, encoder);
+    const paths = data.galleryPaths.slice(0, 12);
+    const captions = data.galleryCaptions.slice(0, 12);
+    await retriever.encodeGallery(
+      paths.map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: captions[row] })),
+    );
+    const session = retriever.openSession();
+    await session.turn({ referenceId: 'item-1', text: '1. is red' });
+    const text = '1. is blue 2. keep the pattern of the first turn';
+    expect(readTurnIntent(text).combination).toBe(true);
+    const result = await session.turn({ referenceId: 'item-3', text, limit: 12 });
+
+    const input = (batch: Awaited<ReturnType<typeof encoder.encodeTexts>>, rows = 1) => ({
+      tokens: tf.tensor3d(batch.tokens!, [rows, (batch.count / rows) * batch.tokenCount!, batch.tokenDim!]),
+      ...(batch.tokenMask && {
+        mask: tf.tensor2d(Float32Array.from(batch.tokenMask), [
+          rows,
+          (batch.count / rows) * batch.tokenCount!,
+        ]),
+      }),
+    });
+    const bsa = async (row: number) =>
+      model.bimodalAggregation(
+        input(await encoder.encodeImages([paths[row]!])),
+        input(await encoder.encodeTexts([captions[row]!])),
+      ).tokens;
+    const memory = model.memory.update(model.memory.update(undefined, await bsa(1)), await bsa(3));
+    const history = await encoder.encodeTexts([captions[1]!, captions[3]!]);
+    const query = model.compose(memory, input(await encoder.encodeTexts([text])), {
+      captions: input(history, 1),
+      turns: 2,
+      apply: tf.ones([1]) as tf.Tensor1D,
+    });
+    for (const hit of result.results) {
+      const item = await retriever.gallery.get(hit.id);
+      const expected = tf.sum(tf.mul(tf.tensor2d(item!.vector, [1, TINY.embedDim]), query)).dataSync()[0]!;
+      expect(hit.score).toBeCloseTo(expected, 4);
+    }
   });
 });
 

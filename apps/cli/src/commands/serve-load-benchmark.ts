@@ -64,7 +64,11 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
   options: [
     { name: 'sessions', description: 'concurrent sessions', default: 32 },
     { name: 'seconds', description: 'duration', default: 60 },
-    { name: 'pause', description: 'ms between a session’s turns (a shopper reading)', default: 0 },
+    {
+      name: 'pause',
+      description: 'mean ms between a session’s turns (a shopper reading; each drawn from 0.5–1.5×)',
+      default: 0,
+    },
   ],
   run: (options) =>
     benchmarkServeLoad({

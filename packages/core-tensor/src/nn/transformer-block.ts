@@ -1,4 +1,10 @@
 import { tf } from '../backend';
+import {
+  FrozenFeedForward,
+  FrozenLayerNorm,
+  FrozenPreNormBlock,
+  FrozenSelfAttention,
+} from '../inference/frozen';
 import type { Rng } from '../rng';
 import { type AttentionCallOptions, MultiHeadAttention } from './attention';
 import { FeedForward, type FeedForwardActivation } from './feed-forward';
@@ -78,6 +84,23 @@ export class TransformerBlock extends Module {
       cross: options.crossAttention ? makeNorm('norm_cross') : undefined,
       feedForward: makeNorm('norm_feed_forward'),
     };
+  }
+
+  /**
+   * The block's forward on Float32Arrays, for serving (`FrozenPreNormBlock`); bidirectional self-attention blocks
+   * with LayerNorm and GELU only. Causal masking is not applied by the frozen block.
+   */
+  freeze(): FrozenPreNormBlock {
+    const { self, feedForward } = this.norms;
+    if (this.crossAttention || !(self instanceof LayerNorm) || !(feedForward instanceof LayerNorm)) {
+      throw new Error('TransformerBlock.freeze: only self-attention blocks with LayerNorm can be frozen');
+    }
+    return new FrozenPreNormBlock({
+      selfNorm: new FrozenLayerNorm(self),
+      selfAttention: new FrozenSelfAttention(this.selfAttention),
+      feedForwardNorm: new FrozenLayerNorm(feedForward),
+      feedForward: new FrozenFeedForward(this.feedForward),
+    });
   }
 
   /** @param x `[batch, tokens, dim]` @returns `[batch, tokens, dim]` */

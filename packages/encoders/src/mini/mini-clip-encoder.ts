@@ -1,8 +1,8 @@
 import { initBackend, tf } from '@cir/core-tensor';
 import type { ImageSource } from '@cir/datasets';
-import type { EncodedBatch, ImageEncoder, TextEncoder } from '../encoder';
+import type { EncodedBatch, EncodeTextsOptions, ImageEncoder, TextEncoder } from '../encoder';
 import { loadMiniClip, type SavedMiniClip } from './mini-clip-files';
-import { imagesToPatches, patchGrid } from './mini-clip-model';
+import { type FrozenTextTower, imagesToPatches, patchGrid } from './mini-clip-model';
 import { readPixels } from './read-pixels';
 
 /**
@@ -14,6 +14,7 @@ export class MiniClipEncoder implements ImageEncoder, TextEncoder {
   readonly dim: number;
   readonly tokenDim: number;
   readonly normalized = true;
+  private frozenText: FrozenTextTower | undefined;
 
   private constructor(
     private readonly saved: SavedMiniClip,
@@ -69,28 +70,33 @@ export class MiniClipEncoder implements ImageEncoder, TextEncoder {
     return { count, pooled, dim: config.embedDim, tokens, tokenCount, tokenDim: config.width };
   }
 
-  /** @returns pooled `[count, embedDim]`, tokens `[count, maxTextLength, width]` and their mask */
-  async encodeTexts(texts: readonly string[]): Promise<EncodedBatch> {
+  /**
+   * @returns pooled `[count, embedDim]`, tokens `[count, maxTextLength, width]` and their mask; with `trimPadding`
+   *   tokens `[count, longest, width]`, the tower running on `longest` positions only (exact: padding is masked out
+   *   of attention, every other operation is per position)
+   */
+  async encodeTexts(texts: readonly string[], options: EncodeTextsOptions = {}): Promise<EncodedBatch> {
     const { config, model, tokenizer } = this.saved;
-    const length = config.maxTextLength;
     const count = texts.length;
+    const encoded = tokenizer.encode(texts);
+    const padded = config.maxTextLength;
+    const length = options.trimPadding ? longestText(encoded.mask, count, padded) : padded;
+    const ids = length === padded ? encoded.ids : keepColumns(encoded.ids, count, padded, length);
+    const mask = length === padded ? encoded.mask : keepColumns(encoded.mask, count, padded, length);
+    // The frozen tower (plain arrays) instead of tfjs kernels: an encoder's weights never change once loaded.
+    this.frozenText ??= model.text.freeze();
     const pooled = new Float32Array(count * config.embedDim);
     const tokens = new Float32Array(count * length * config.width);
-    const tokenMask = new Uint8Array(count * length);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const batch = tokenizer.encode(texts.slice(start, start + rows));
-      const [pooledRows, tokenRows] = tf.tidy(() => {
-        const output = model.text.apply(
-          tf.tensor2d(batch.ids, [rows, length], 'int32'),
-          tf.tensor2d(Float32Array.from(batch.mask), [rows, length]),
-        );
-        return [output.pooled, output.tokens];
-      });
-      pooled.set(await pooledRows.data(), start * config.embedDim);
-      tokens.set(await tokenRows.data(), start * length * config.width);
-      tokenMask.set(batch.mask, start * length);
-      tf.dispose([pooledRows, tokenRows]);
+      const output = this.frozenText.apply(
+        ids.subarray(start * length, (start + rows) * length),
+        mask.subarray(start * length, (start + rows) * length),
+        rows,
+        length,
+      );
+      pooled.set(output.pooled, start * config.embedDim);
+      tokens.set(output.tokens, start * length * config.width);
     }
     return {
       count,
@@ -99,11 +105,38 @@ export class MiniClipEncoder implements ImageEncoder, TextEncoder {
       tokens,
       tokenCount: length,
       tokenDim: config.width,
-      tokenMask,
+      tokenMask: mask,
     };
   }
 
   async dispose(): Promise<void> {
     this.saved.model.dispose();
   }
+}
+
+/** Position after the last real token of the longest row of a `[rows, columns]` mask (at least 1). */
+export function longestText(mask: Uint8Array, rows: number, columns: number): number {
+  let longest = 1;
+  for (let row = 0; row < rows; row++) {
+    for (let column = columns - 1; column >= longest; column--) {
+      if (mask[row * columns + column]) {
+        longest = column + 1;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/** The first `keep` columns of a row-major `[rows, columns]` array. */
+function keepColumns<T extends Int32Array | Uint8Array>(
+  values: T,
+  rows: number,
+  columns: number,
+  keep: number,
+): T {
+  const kept = new (values.constructor as new (length: number) => T)(rows * keep);
+  for (let row = 0; row < rows; row++)
+    kept.set(values.subarray(row * columns, row * columns + keep), row * keep);
+  return kept;
 }

@@ -1,9 +1,13 @@
 import {
   Embedding,
+  FrozenLayerNorm,
+  FrozenLinear,
+  type FrozenPreNormBlock,
   init,
   LayerNorm,
   LearnedQueries,
   Linear,
+  l2NormalizeRowsInPlace,
   l2NormalizeTensor,
   Module,
   matMul2d,
@@ -203,6 +207,65 @@ class TextTower extends Tower {
   /** @param ids int32 `[batch, tokens]` @param mask `[batch, tokens]` 1 = real token */
   apply(ids: tf.Tensor2D, mask: tf.Tensor2D): TowerOutput {
     return this.encodeTokens(this.positions.apply(this.wordEmbedding.apply(ids) as tf.Tensor3D), mask);
+  }
+  /** The tower's forward on Float32Arrays, for serving (see FrozenTextTower). */
+  freeze(): FrozenTextTower {
+    return new FrozenTextTower({
+      words: this.wordEmbedding.table.dataSync() as Float32Array,
+      positions: this.positions.table.dataSync() as Float32Array,
+      blocks: this.blocks.map((block) => block.freeze()),
+      finalNorm: new FrozenLayerNorm(this.finalNorm),
+      projection: new FrozenLinear(this.projection),
+      width: this.config.width,
+      embedDim: this.config.embedDim,
+    });
+  }
+}
+
+/**
+ * The text tower on Float32Arrays: what TextTower.apply computes (tested to 1e-4) without tfjs's per-kernel
+ * overhead, for encoding short texts one request at a time (a shopper's modification text).
+ */
+export class FrozenTextTower {
+  constructor(
+    readonly parts: {
+      /** `[vocabulary, width]` */
+      words: Float32Array;
+      /** `[maxTextLength, width]` */
+      positions: Float32Array;
+      blocks: FrozenPreNormBlock[];
+      finalNorm: FrozenLayerNorm;
+      projection: FrozenLinear;
+      width: number;
+      embedDim: number;
+    },
+  ) {}
+
+  /**
+   * @param ids `[batch, tokens]` @param mask `[batch, tokens]`, 1 = real token
+   * @returns pooled `[batch, embedDim]` (L2-normalised [CLS] projection) and tokens `[batch, tokens, width]`
+   */
+  apply(
+    ids: Int32Array,
+    mask: Uint8Array,
+    batch: number,
+    tokens: number,
+  ): { pooled: Float32Array; tokens: Float32Array } {
+    const { words, positions, blocks, finalNorm, projection, width, embedDim } = this.parts;
+    let hidden: Float32Array = new Float32Array(batch * tokens * width);
+    for (let row = 0; row < batch * tokens; row++) {
+      const word = ids[row]! * width;
+      const position = (row % tokens) * width;
+      for (let d = 0; d < width; d++) hidden[row * width + d] = words[word + d]! + positions[position + d]!;
+    }
+    for (const block of blocks) hidden = block.apply(hidden, batch, tokens, mask);
+    const states = finalNorm.apply(hidden, batch * tokens);
+    const first = new Float32Array(batch * width);
+    for (let row = 0; row < batch; row++) {
+      first.set(states.subarray(row * tokens * width, row * tokens * width + width), row * width);
+    }
+    const pooled = l2NormalizeRowsInPlace(projection.apply(first, batch), batch, embedDim);
+    return { pooled, tokens: states };
   }
 }
 

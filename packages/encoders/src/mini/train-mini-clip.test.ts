@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tf } from '@cir/core-tensor';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MiniClipEncoder } from './mini-clip-encoder';
@@ -71,6 +72,36 @@ describe('trainMiniClip', () => {
     const texts = await encoder.encodeTexts(['red on the top', 'purple']);
     expect(texts).toMatchObject({ count: 2, tokenCount: 8 });
     expect(Array.from(texts.tokenMask!.subarray(8, 16))).toEqual([1, 1, 1, 0, 0, 0, 0, 0]);
+    // The encoder's frozen text tower computes what the tfjs tower computes.
+    const tokenized = saved.tokenizer.encode(['red on the top', 'purple']);
+    const reference = saved.model.text.apply(
+      tf.tensor2d(tokenized.ids, [2, 8], 'int32'),
+      tf.tensor2d(Float32Array.from(tokenized.mask), [2, 8]),
+    );
+    const worst = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      Math.max(...Array.from(a, (value, index) => Math.abs(value - b[index]!)));
+    expect(worst(texts.pooled, reference.pooled.dataSync())).toBeLessThan(1e-4);
+    expect(worst(texts.tokens!, reference.tokens.dataSync())).toBeLessThan(1e-4);
+    // Trimmed padding: the tower runs on the longest text's 6 positions; real tokens and pooled are unchanged.
+    const trimmed = await encoder.encodeTexts(['red on the top', 'purple'], { trimPadding: true });
+    expect(trimmed).toMatchObject({ count: 2, tokenCount: 6, tokenDim: 16 });
+    expect(Array.from(trimmed.tokenMask!)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+    for (let index = 0; index < 16; index++) {
+      expect(trimmed.pooled[index]).toBeCloseTo(texts.pooled[index]!, 5);
+    }
+    for (const [row, real] of [
+      [0, 6],
+      [1, 3],
+    ] as const) {
+      for (let position = 0; position < real; position++) {
+        for (let d = 0; d < 16; d++) {
+          expect(trimmed.tokens![(row * 6 + position) * 16 + d]).toBeCloseTo(
+            texts.tokens![(row * 8 + position) * 16 + d]!,
+            4,
+          );
+        }
+      }
+    }
     // Training pairs are retrieved by their own caption.
     const trained = await encoder.encodeTexts(['red on the top', 'blue on the bottom']);
     const score = (text: number, image: number) =>
