@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initBackend } from './backend';
+import { initBackend, tf } from './backend';
 
 describe('initBackend', () => {
   it('picks the fastest backend that can start and says why faster ones were skipped', async () => {
@@ -16,5 +16,31 @@ describe('initBackend', () => {
       expect(info.skipped[0]!.reason).toMatch(/tfjs-node-gpu/);
     }
     expect(await initBackend()).toBe(info);
+  });
+});
+
+describe('tfjs Identity on wasm', () => {
+  it('clones share data by reference count: values survive disposing either side, gradients unchanged', async () => {
+    await initBackend();
+    const x = tf.tensor1d([1, 2, 3]);
+    const copy = tf.clone(x);
+    // No copy: the clone is the same data with a second reference.
+    expect(copy.dataId).toBe(x.dataId);
+    const before = tf.memory().numTensors;
+    x.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3]);
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(before - 2);
+    // Autodiff clones the tensors kernels save for the backward pass.
+    const v = tf.variable(tf.tensor1d([0.5, -1, 2]));
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.exp(v), v)) as tf.Scalar, [v]);
+    const expected = [0.5, -1, 2].map((value) => Math.exp(value) * (1 + value));
+    Array.from(grads[v.name]!.dataSync()).forEach((gradient, index) => {
+      expect(gradient).toBeCloseTo(expected[index]!, 5);
+    });
+    expect(value.dataSync()[0]).toBeCloseTo(
+      [0.5, -1, 2].reduce((sum, value) => sum + Math.exp(value) * value, 0),
+      5,
+    );
   });
 });

@@ -90,6 +90,7 @@ async function tryActivate(name: BackendName): Promise<string | undefined> {
     if (name === 'wasm') {
       await import('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) return 'tfjs could not initialise the wasm backend';
+      shareIdentityOnWasm();
       return undefined;
     }
     if (!(await tf.setBackend('cpu'))) return 'tfjs could not initialise the cpu backend';
@@ -144,6 +145,30 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendIn
     pending = undefined;
   });
   return pending;
+}
+
+/**
+ * tfjs-wasm's Identity kernel copies its input, and autodiff clones (Identity) every tensor a kernel saves for the
+ * backward pass: ~12% of a MAI training step went to those copies. Tensors are immutable in tfjs (a variable's
+ * `assign` swaps its data id), so the clone can share the data with a reference count, as tfjs's cpu backend does
+ * and as the wasm backend's own Reshape does. Strings keep the original kernel.
+ */
+let identityShared = false;
+function shareIdentityOnWasm(): void {
+  const original = tf.getKernel(tf.Identity, 'wasm');
+  if (!original || identityShared) return;
+  identityShared = true;
+  tf.unregisterKernel(tf.Identity, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return original.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
 }
 
 /** The active backend, or undefined before initBackend() resolved. */
