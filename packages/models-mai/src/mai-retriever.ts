@@ -458,23 +458,43 @@ class TurnBatcher {
   }
 
   private async compute(batch: PendingTurn[]): Promise<void> {
-    // Sessions whose memories have the same shape (e.g. all first turns; or MIO's constant size) and whose
-    // combination turns re-read as many captions run together.
-    const groups = new Map<string, PendingTurn[]>();
-    for (const turn of batch) {
-      const key = `${turn.memory?.count ?? 0}/${turn.history?.turns ?? 0}`;
-      groups.set(key, [...(groups.get(key) ?? []), turn]);
+    // One text encoding for the batch, up to its longest text (padding columns are masked: skipping them changes
+    // nothing).
+    let texts: TextTokens;
+    try {
+      const encoded = await this.encoder.encodeTexts(
+        batch.map((turn) => turn.text),
+        { trimPadding: true },
+      );
+      texts = { tokens: encoded.tokens!, count: encoded.tokenCount!, mask: encoded.tokenMask! };
+    } catch (error) {
+      for (const turn of batch) turn.reject(error);
+      return;
     }
+    const frozen = FrozenMaiTurn.supports(this.model)
+      ? (this.frozen ??= new FrozenMaiTurn(this.model))
+      : undefined;
+    const { queries, memory: policy } = this.model.config;
+    // Turns that compose together: frozen, every turn whose memory has the same size after this turn's update
+    // (all of them for MIO), plain and combination turns apart (the latter padded to the most history turns);
+    // with tfjs (recurrent memory), equal memory size before the update and equal history length.
+    const groups = new Map<string, number[]>();
+    batch.forEach((turn, row) => {
+      const key = frozen
+        ? `${policy === 'concat' ? (turn.memory?.count ?? 0) + queries : queries}/${turn.history ? 'combination' : 'plain'}`
+        : `${turn.memory?.count ?? 0}/${turn.history?.turns ?? 0}`;
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    });
     const computed: PendingTurn[] = [];
     const results: BatchedResult[] = [];
-    for (const group of groups.values()) {
+    for (const rows of groups.values()) {
+      const group = rows.map((row) => batch[row]!);
       try {
-        // Texts are encoded up to the group's longest (padding columns are masked: skipping them changes nothing).
-        const texts = await this.encoder.encodeTexts(
-          group.map((turn) => turn.text),
-          { trimPadding: true },
+        const { query, memories } = this.composeGroup(
+          group,
+          selectRows(texts, rows, this.encoder.tokenDim!),
+          frozen,
         );
-        const { query, memories } = this.composeGroup(group, texts);
         const { embedDim } = this.model.config;
         group.forEach((turn, index) => {
           computed.push(turn);
@@ -524,33 +544,40 @@ class TurnBatcher {
   }
 
   /**
-   * One memory update and one MSA pass for turns of equal memory and history size: on Float32Arrays
-   * (FrozenMaiTurn, frozen on first use) when the model's memory allows, else with tfjs.
+   * The memory updates and one MSA pass for a group of turns (see `compute` for who groups together): on
+   * Float32Arrays with `frozen`, else with tfjs.
+   * @param text the group's modification texts `[count, textTokens, tokenDim]`
    */
   private composeGroup(
     group: PendingTurn[],
-    texts: Awaited<ReturnType<TokenEncoder['encodeTexts']>>,
+    text: TextTokens,
+    frozen: FrozenMaiTurn | undefined,
   ): { query: Float32Array; memories: MemoryTokens[] } {
     const { queries, dim } = this.model.config;
     const count = group.length;
-    const current = concatenateArrays(group.map((turn) => turn.aggregated));
-    const previous = group[0]!.memory && {
-      tokens: concatenateArrays(group.map((turn) => turn.memory!.tokens)),
-      count: group[0]!.memory.count,
-    };
-    const text = { tokens: texts.tokens!, count: texts.tokenCount!, mask: texts.tokenMask! };
-    const history = group[0]!.history && historyTokens(group, texts.tokenDim!);
+    const tokenDim = this.encoder.tokenDim!;
+    const history = group[0]!.history && historyTokens(group, tokenDim);
+    let memories: MemoryTokens[];
     let query: Float32Array;
-    let memory: MemoryTokens;
-    if (FrozenMaiTurn.supports(this.model)) {
-      this.frozen ??= new FrozenMaiTurn(this.model);
-      memory = this.frozen.updateMemory(previous, current, count);
-      query = this.frozen.compose(memory, text, count, history);
+    if (frozen) {
+      // Each turn's memory update (they may differ in size before it), then one compose for the group.
+      memories = group.map((turn) => frozen.updateMemory(turn.memory, turn.aggregated, 1));
+      const memory = {
+        tokens: concatenateArrays(memories.map((updated) => updated.tokens)),
+        count: memories[0]!.count,
+      };
+      query = frozen.compose(memory, text, count, history);
     } else {
-      [query, memory] = tf.tidy(() => {
+      const previous = group[0]!.memory && {
+        tokens: concatenateArrays(group.map((turn) => turn.memory!.tokens)),
+        count: group[0]!.memory.count,
+      };
+      let updatedTokens: Float32Array;
+      let updatedCount: number;
+      [query, updatedTokens, updatedCount] = tf.tidy(() => {
         const updated = this.model.memory.update(
           previous && memoryTensor(previous, count, dim),
-          tf.tensor3d(current, [count, queries, dim]),
+          tf.tensor3d(concatenateArrays(group.map((turn) => turn.aggregated)), [count, queries, dim]),
         );
         const composed = this.model.compose(
           updated,
@@ -563,18 +590,17 @@ class TurnBatcher {
         );
         return [
           composed.dataSync() as Float32Array,
-          { tokens: updated.dataSync() as Float32Array, count: updated.shape[1] },
+          updated.dataSync() as Float32Array,
+          updated.shape[1],
         ] as const;
       });
+      const size = updatedCount * dim;
+      memories = group.map((_turn, row) => ({
+        tokens: updatedTokens.slice(row * size, (row + 1) * size),
+        count: updatedCount,
+      }));
     }
-    const size = memory.count * dim;
-    return {
-      query,
-      memories: group.map((_turn, row) => ({
-        tokens: memory.tokens.slice(row * size, (row + 1) * size),
-        count: memory.count,
-      })),
-    };
+    return { query, memories };
   }
 
   /** Forget the frozen weights (after the model's parameters changed). */
@@ -591,23 +617,39 @@ const textInput = (text: TextTokens, batch: number): TokenInput => ({
   mask: tf.tensor2d(Float32Array.from(text.mask), [batch, text.count]),
 });
 
+/** Rows of a `[batch, count, tokenDim]` text batch. */
+function selectRows(texts: TextTokens, rows: readonly number[], tokenDim: number): TextTokens {
+  const { count } = texts;
+  const tokens = new Float32Array(rows.length * count * tokenDim);
+  const mask = new Uint8Array(rows.length * count);
+  rows.forEach((row, index) => {
+    tokens.set(
+      texts.tokens.subarray(row * count * tokenDim, (row + 1) * count * tokenDim),
+      index * count * tokenDim,
+    );
+    for (let column = 0; column < count; column++)
+      mask[index * count + column] = texts.mask[row * count + column]!;
+  });
+  return { tokens, count, mask };
+}
+
 /**
- * The history captions of a group of combination turns with the same number of turns, each caption cut to the
- * longest real caption of the group: `[count, turns · kept, tokenDim]` (exact: the cut columns are padding).
+ * The history captions of a group of combination turns, `turns` blocks per row (the group's most; a row with fewer
+ * turns gets fully masked blocks after its own), each caption cut to the longest real caption of the group:
+ * `[count, turns · kept, tokenDim]`. Exact: cut columns and added blocks are padding, masked out of attention.
  */
 function historyTokens(
   group: readonly BatchedTurn[],
   tokenDim: number,
 ): { captions: TextTokens; turns: number } {
-  const { turns } = group[0]!.history!;
-  const captionTokens = group[0]!.history!.mask.length / turns;
-  const blocks = group.length * turns;
+  const turns = Math.max(...group.map((turn) => turn.history!.turns));
+  const captionTokens = group[0]!.history!.mask.length / group[0]!.history!.turns;
   const masks = concatenateArrays(group.map((turn) => turn.history!.mask));
-  const kept = longestText(masks, blocks, captionTokens);
-  const captions = new Float32Array(blocks * kept * tokenDim);
-  const mask = new Uint8Array(blocks * kept);
+  const kept = longestText(masks, masks.length / captionTokens, captionTokens);
+  const captions = new Float32Array(group.length * turns * kept * tokenDim);
+  const mask = new Uint8Array(group.length * turns * kept);
   group.forEach((turn, row) => {
-    for (let block = 0; block < turns; block++) {
+    for (let block = 0; block < turn.history!.turns; block++) {
       const source = block * captionTokens;
       const target = row * turns + block;
       captions.set(

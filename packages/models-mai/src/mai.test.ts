@@ -317,6 +317,50 @@ describe('MaiRetriever batching', () => {
   });
 });
 
+describe('MaiRetriever batching of combination turns', () => {
+  it('batches combination turns of sessions with different history lengths exactly as one at a time', async () => {
+    const encoder = hashEncoder({ textTokens: 16 });
+    const retriever = new MaiRetriever(new MaiModel(TINY, 11), encoder);
+    await retriever.encodeGallery(
+      data.galleryPaths
+        .slice(0, 16)
+        .map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: data.galleryCaptions[row] })),
+    );
+    const combination = { text: '1. is blue 2. keep the pattern of the first turn', limit: 5 };
+    const histories = [
+      [{ referenceId: 'item-1', text: 'is red' }],
+      [
+        { referenceId: 'item-2', text: 'is red' },
+        { referenceId: 'item-3', text: 'has long sleeves' },
+      ],
+      [
+        { referenceId: 'item-4', text: 'is red' },
+        { referenceId: 'item-5', text: 'has long sleeves' },
+        { referenceId: 'item-6', text: 'is black' },
+      ],
+    ];
+    const prepare = async () => {
+      const sessions = [];
+      for (const history of histories) {
+        const session = retriever.openSession();
+        for (const turn of history) await session.turn(turn);
+        sessions.push(session);
+      }
+      return sessions;
+    };
+    const alone = [];
+    for (const session of await prepare()) alone.push(await session.turn(combination));
+    // 2, 3 and 4 history images in one batch: the shorter histories are padded with masked blocks.
+    const together = await Promise.all((await prepare()).map((session) => session.turn(combination)));
+    together.forEach((answer, index) => {
+      expect(answer.results.map((hit) => hit.id)).toEqual(alone[index]!.results.map((hit) => hit.id));
+      answer.results.forEach((hit, rank) => {
+        expect(hit.score).toBeCloseTo(alone[index]!.results[rank]!.score, 5);
+      });
+    });
+  });
+});
+
 describe('FusionRetriever', () => {
   it('ranks by the fused query, sum = normalize(image + text), each turn independent', async () => {
     const encoder = hashEncoder();

@@ -100,6 +100,9 @@ function productModel(rank: 2 | 3, transposeA: boolean, transposeB: boolean): Ui
   }).finish();
 }
 
+/** Multiply-adds below which a product runs single-threaded (~0.2 ms on one core here). */
+const SMALL_PRODUCT = 1 << 22;
+
 function load(): NativeMatMul {
   const ort = require('onnxruntime-node') as typeof Ort;
   const { binding, initOrt } = require(
@@ -109,8 +112,13 @@ function load(): NativeMatMul {
   const requested = Number(process.env.CIR_NATIVE_MATMUL_THREADS);
   const threads = Number.isInteger(requested) && requested > 0 ? requested : availableParallelism();
   const sessions = new Map<string, BindingSession>();
-  const session = (rank: 2 | 3, transposeA: boolean, transposeB: boolean): BindingSession => {
-    const key = `${rank}${+transposeA}${+transposeB}`;
+  const session = (
+    rank: 2 | 3,
+    transposeA: boolean,
+    transposeB: boolean,
+    sessionThreads: number,
+  ): BindingSession => {
+    const key = `${rank}${+transposeA}${+transposeB}/${sessionThreads}`;
     let created = sessions.get(key);
     if (!created) {
       const bytes = productModel(rank, transposeA, transposeB);
@@ -118,7 +126,7 @@ function load(): NativeMatMul {
       created.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
         executionProviders: [{ name: 'cpu' }],
         graphOptimizationLevel: 'all',
-        intraOpNumThreads: threads,
+        intraOpNumThreads: sessionThreads,
         interOpNumThreads: 1,
         // Idle pool threads sleep instead of spinning: tfjs runs between products on the main thread, and
         // spinning workers would take the cores it needs (and those of other processes).
@@ -136,8 +144,11 @@ function load(): NativeMatMul {
     bShape: number[],
     transposeA: boolean,
     transposeB: boolean,
+    products: number,
   ): Float32Array =>
-    session(rank, transposeA, transposeB).run(
+    // Small products run on the calling thread: waking the pool costs more than it saves (and a sleeping worker
+    // on a busy core can take milliseconds to answer).
+    session(rank, transposeA, transposeB, products < SMALL_PRODUCT ? 1 : threads).run(
       { a: new ort.Tensor('float32', a, aShape), b: new ort.Tensor('float32', b, bShape) },
       { y: null },
       {},
@@ -145,7 +156,16 @@ function load(): NativeMatMul {
   return {
     threads,
     gemm: (a, b, m, k, n, transposeA, transposeB) =>
-      run(2, a, transposeA ? [k, m] : [m, k], b, transposeB ? [n, k] : [k, n], transposeA, transposeB),
+      run(
+        2,
+        a,
+        transposeA ? [k, m] : [m, k],
+        b,
+        transposeB ? [n, k] : [k, n],
+        transposeA,
+        transposeB,
+        m * k * n,
+      ),
     batched: (a, b, batch, m, k, n, transposeA, transposeB) =>
       run(
         3,
@@ -155,6 +175,7 @@ function load(): NativeMatMul {
         transposeB ? [batch, n, k] : [batch, k, n],
         transposeA,
         transposeB,
+        batch * m * k * n,
       ),
   };
 }
