@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkGradients, initBackend, tf } from '@cir/core-tensor';
 import { generateWorld } from '@cir/datasets';
-import { UnknownItemError } from '@cir/index';
+import { type TurnResult, UnknownItemError } from '@cir/index';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashEncoder } from './__fixtures__/hash-encoder';
 import { buildSessionBatch } from './batches';
@@ -348,7 +348,7 @@ describe('MaiRetriever batching of combination turns', () => {
       }
       return sessions;
     };
-    const alone = [];
+    const alone: TurnResult[] = [];
     for (const session of await prepare()) alone.push(await session.turn(combination));
     // 2, 3 and 4 history images in one batch: the shorter histories are padded with masked blocks.
     const together = await Promise.all((await prepare()).map((session) => session.turn(combination)));
