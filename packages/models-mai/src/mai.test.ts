@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkGradients, initBackend, tf } from '@cir/core-tensor';
@@ -14,6 +14,7 @@ import { MaiFeatures } from './features';
 import { FusionRetriever } from './fusion-retriever';
 import { loadMaiModel, saveMaiModel } from './mai-files';
 import { MaiModel } from './mai-model';
+import { evaluateVariant } from './mai-pipeline';
 import { MaiRetriever } from './mai-retriever';
 import { readTurnIntent } from './retrospective-text';
 import { forwardSessions } from './session-forward';
@@ -129,6 +130,23 @@ describe('training and evaluation', () => {
     const result = await evaluateMaiModel(loaded, features, data);
     expect(result.all.queries).toBe(data.test.length);
     expect(result.all.recallAt20).toBeGreaterThanOrEqual(result.all.recallAt1);
+
+    // evaluateVariant keeps the scores in the variant folder, keyed by the test data: reused while it is the same.
+    const context = { data, features, encoderId: features.encoderId, modelsDirectory: root };
+    const trained = { name: 'mai', model: loaded, directory, trainingSeconds: 0 };
+    const first = await evaluateVariant(context, trained, 'tiny');
+    expect(first.mean).toBeCloseTo(result.mean, 6);
+    const cacheFile = join(directory, 'evaluation.json');
+    const cached = JSON.parse(await readFile(cacheFile, 'utf8'));
+    // A planted score proves the second call reads the file instead of evaluating again…
+    await writeFile(cacheFile, JSON.stringify({ ...cached, result: { ...cached.result, mean: 123 } }));
+    expect((await evaluateVariant(context, trained, 'tiny')).mean).toBe(123);
+    // …and other test sessions are evaluated anew (and replace the cached scores).
+    const fewer = { ...context, data: { ...data, test: data.test.slice(0, 10) } };
+    const other = await evaluateVariant(fewer, trained, 'tiny');
+    expect(other.mean).not.toBe(123);
+    expect(other.all!.queries).toBe(10);
+    expect(JSON.parse(await readFile(cacheFile, 'utf8')).result.all.queries).toBe(10);
   });
 });
 
