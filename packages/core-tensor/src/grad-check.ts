@@ -129,3 +129,12 @@ export function checkGradients(
     entries,
   };
 }
+
+/** Largest |a[i] − b[i]|, for comparing two implementations of one computation; throws when the lengths differ. */
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length)
+    throw new RangeError(`maxAbsDifference: lengths ${a.length} and ${b.length} differ`);
+  let worst = 0;
+  for (let index = 0; index < a.length; index++) worst = Math.max(worst, Math.abs(a[index]! - b[index]!));
+  return worst;
+}

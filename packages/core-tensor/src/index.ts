@@ -41,7 +41,7 @@ export {
   writeSafetensorsFile,
 } from './checkpoint/safetensors';
 export type { GradientCheckEntry, GradientCheckOptions, GradientCheckResult } from './grad-check';
-export { checkGradients } from './grad-check';
+export { checkGradients, maxAbsDifference } from './grad-check';
 export {
   addInPlace,
   FrozenFeedForward,

@@ -1,4 +1,4 @@
-import { initBackend, Rng, tf } from '@cir/core-tensor';
+import { initBackend, maxAbsDifference, Rng, tf } from '@cir/core-tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
 import { FrozenMaiTurn } from './frozen-turn';
@@ -19,13 +19,6 @@ const SMALL: MaiConfig = {
   feedForwardMultiplier: 2,
   embedDim: 8,
   maxTurns: 3,
-};
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let index = 0; index < a.length; index++) worst = Math.max(worst, Math.abs(a[index]! - b[index]!));
-  return worst;
 };
 
 describe('FrozenMaiTurn', () => {
@@ -64,14 +57,14 @@ describe('FrozenMaiTurn', () => {
         tf.tensor3d(current, [batch, queries, dim]),
       );
       expect(memory.count).toBe(expectedMemory.shape[1]);
-      expect(maxDifference(memory.tokens, expectedMemory.dataSync())).toBeLessThan(1e-6);
+      expect(maxAbsDifference(memory.tokens, expectedMemory.dataSync())).toBeLessThan(1e-6);
 
       const textInput = {
         tokens: tf.tensor3d(text, [batch, textCount, inputDim]),
         mask: tf.tensor2d(Float32Array.from(textMask), [batch, textCount]),
       };
       const plain = frozen.compose(memory, { tokens: text, count: textCount, mask: textMask }, batch);
-      expect(maxDifference(plain, model.compose(expectedMemory, textInput).dataSync())).toBeLessThan(1e-4);
+      expect(maxAbsDifference(plain, model.compose(expectedMemory, textInput).dataSync())).toBeLessThan(1e-4);
 
       const combined = frozen.compose(memory, { tokens: text, count: textCount, mask: textMask }, batch, {
         captions: { tokens: captions, count: turns * perTurn, mask: captionMask },
@@ -85,9 +78,9 @@ describe('FrozenMaiTurn', () => {
         turns,
         apply: tf.ones([batch]) as tf.Tensor1D,
       });
-      expect(maxDifference(combined, expected.dataSync())).toBeLessThan(1e-4);
+      expect(maxAbsDifference(combined, expected.dataSync())).toBeLessThan(1e-4);
       // The history matters: a combination turn is not the plain one.
-      expect(maxDifference(combined, plain)).toBeGreaterThan(1e-3);
+      expect(maxAbsDifference(combined, plain)).toBeGreaterThan(1e-3);
     });
   }
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../backend';
+import { maxAbsDifference } from '../grad-check';
 import { MultiHeadAttention } from '../nn/attention';
 import { gelu } from '../nn/feed-forward';
 import { LayerNorm } from '../nn/normalization';
@@ -22,13 +23,6 @@ afterEach(() => {
   delete process.env.CIR_NATIVE_MATMUL;
 });
 
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let index = 0; index < a.length; index++) worst = Math.max(worst, Math.abs(a[index]! - b[index]!));
-  return worst;
-};
-
 describe('frozen kernels', () => {
   it('linearRows: hand-computed product plus bias, on the native and the JavaScript path', () => {
     // [[1, 2], [3, 4]] · [[1, 0, 2], [0, 1, 3]] + [10, 20, 30]
@@ -44,7 +38,7 @@ describe('frozen kernels', () => {
   it('GELU matches the tfjs exact GELU (erf) to 1e-6', () => {
     const values = Float32Array.from({ length: 201 }, (_value, index) => (index - 100) / 12);
     const expected = gelu(tf.tensor1d(values)).dataSync();
-    expect(maxDifference(geluInPlace(values.slice()), expected)).toBeLessThan(1e-6);
+    expect(maxAbsDifference(geluInPlace(values.slice()), expected)).toBeLessThan(1e-6);
   });
 
   it('LayerNorm and L2 normalisation match hand-computed values', () => {
@@ -52,10 +46,10 @@ describe('frozen kernels', () => {
     // mean 2.5, variance 1.25
     const expected = [-1.5, -0.5, 0.5, 1.5].map((value) => value / Math.sqrt(1.25));
     expect(
-      maxDifference(new FrozenLayerNorm(norm).apply(Float32Array.of(1, 2, 3, 4), 1), expected),
+      maxAbsDifference(new FrozenLayerNorm(norm).apply(Float32Array.of(1, 2, 3, 4), 1), expected),
     ).toBeLessThan(1e-6);
     expect(
-      maxDifference(l2NormalizeRowsInPlace(Float32Array.of(3, 4, 0, 0), 2, 2), [0.6, 0.8, 0, 0]),
+      maxAbsDifference(l2NormalizeRowsInPlace(Float32Array.of(3, 4, 0, 0), 2, 2), [0.6, 0.8, 0, 0]),
     ).toBeLessThan(1e-7);
   });
 
@@ -73,26 +67,26 @@ describe('frozen kernels', () => {
       const expected = block.apply(x as tf.Tensor3D, { mask }).dataSync();
       const frozen = block.freeze();
       const actual = frozen.apply(x.dataSync() as Float32Array, batch, tokens, mask.dataSync());
-      expect(maxDifference(actual, expected)).toBeLessThan(1e-4);
+      expect(maxAbsDifference(actual, expected)).toBeLessThan(1e-4);
       // Only positions 1–2 as queries: their rows of the full output (every token still a key).
       const part = frozen.apply(x.dataSync() as Float32Array, batch, tokens, mask.dataSync(), [1, 3]);
       const expectedPart = tf
         .slice(block.apply(x as tf.Tensor3D, { mask }), [0, 1, 0], [-1, 2, -1])
         .dataSync();
-      expect(maxDifference(part, expectedPart)).toBeLessThan(1e-4);
+      expect(maxAbsDifference(part, expectedPart)).toBeLessThan(1e-4);
       // Equal scores (a zero input): the softmax maximum is hit exactly (x − max = 0).
       const zeros = tf.zeros([batch, tokens, 16]) as tf.Tensor3D;
       expect(
-        maxDifference(
+        maxAbsDifference(
           frozen.apply(zeros.dataSync() as Float32Array, batch, tokens, mask.dataSync()),
           block.apply(zeros, { mask }).dataSync(),
         ),
       ).toBeLessThan(1e-4);
       // Without a mask every token is a key.
       const unmasked = block.apply(x as tf.Tensor3D).dataSync();
-      expect(maxDifference(frozen.apply(x.dataSync() as Float32Array, batch, tokens), unmasked)).toBeLessThan(
-        1e-4,
-      );
+      expect(
+        maxAbsDifference(frozen.apply(x.dataSync() as Float32Array, batch, tokens), unmasked),
+      ).toBeLessThan(1e-4);
     });
   }
 
@@ -106,7 +100,7 @@ describe('frozen kernels', () => {
       const x = new Rng(2).normalArray(batch * tokens * dim);
       const expected = attention.apply(tf.tensor3d(x, [batch, tokens, dim])).dataSync();
       expect(
-        maxDifference(new FrozenSelfAttention(attention).apply(x, batch, tokens), expected),
+        maxAbsDifference(new FrozenSelfAttention(attention).apply(x, batch, tokens), expected),
       ).toBeLessThan(1e-5);
     }
   });
