@@ -5,11 +5,28 @@ import { nativeMatMul } from './native-matmul';
 const NATIVE_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
- * A native call costs ~0.1–0.2 ms of fixed overhead (copies in and out of the wasm heap, the binding, the custom
- * gradient); below these sizes (multiply-adds) tfjs's own kernels are faster: XNNPACK for plain 2-D products, its
+ * A native call costs ~0.1 ms of fixed overhead (the binding, the custom gradient; on wasm the operands are read and
+ * the product written in place in the wasm heap, elsewhere copied); below these sizes (multiply-adds) tfjs's own kernels are faster: XNNPACK for plain 2-D products, its
  * slow loop (~1.3 GFLOP/s) for batched ones.
  */
 const NATIVE_MIN_MACS = { plain: 1 << 20, batched: 1 << 16 };
+
+/** The parts of tfjs-wasm's backend that let a native product read and write tensors in place. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+interface EngineWithInfo {
+  makeTensorFromTensorInfo(info: tf.TensorInfo): tf.Tensor;
+}
+
+/** tfjs-wasm's backend when it is the active one (its tensors live in the wasm heap). */
+function wasmHeap(): WasmHeap | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as Partial<WasmHeap>;
+  return backend.makeOutput && backend.typedArrayFromHeap ? (backend as WasmHeap) : undefined;
+}
 
 /** True inside `tf.grad` / `variableGrads`: only then is a custom gradient (and its bookkeeping) needed. */
 function recordingGradients(): boolean {
@@ -55,48 +72,49 @@ function nativeProduct(
       `matMul: shapes [${a.shape}]${transposeA ? 'ᵀ' : ''} and [${b.shape}]${transposeB ? 'ᵀ' : ''} do not match`,
     );
   }
+  const shape = (rows: number, columns: number) => (batched ? [batch, rows, columns] : [rows, columns]);
   const product = (
-    left: Float32Array,
-    right: Float32Array,
+    left: tf.Tensor,
+    right: tf.Tensor,
     rows: number,
     inner: number,
     columns: number,
     transposeLeft: boolean,
     transposeRight: boolean,
   ): tf.Tensor => {
-    const data = batched
-      ? native.batched(left, right, batch, rows, inner, columns, transposeLeft, transposeRight)
-      : native.gemm(left, right, rows, inner, columns, transposeLeft, transposeRight);
-    return tf.tensor(data, batched ? [batch, rows, columns] : [rows, columns], 'float32');
-  };
-  if (!recordingGradients()) {
-    return product(
-      a.dataSync() as Float32Array,
-      b.dataSync() as Float32Array,
-      m,
-      k,
-      n,
-      transposeA,
-      transposeB,
+    const heap = wasmHeap();
+    const multiply = (leftData: Float32Array, rightData: Float32Array, out?: Float32Array) =>
+      batched
+        ? native.batched(leftData, rightData, batch, rows, inner, columns, transposeLeft, transposeRight, out)
+        : native.gemm(leftData, rightData, rows, inner, columns, transposeLeft, transposeRight, out);
+    if (heap) {
+      // Zero copies: the operands are read where tfjs-wasm keeps them and the product is written into a new
+      // tensor's memory. Views are taken after the allocation, which may grow (and so detach) the wasm memory.
+      const info = heap.makeOutput(shape(rows, columns), 'float32');
+      const out = heap.typedArrayFromHeap(info);
+      multiply(heap.typedArrayFromHeap(left), heap.typedArrayFromHeap(right), out);
+      return (tf.engine() as unknown as EngineWithInfo).makeTensorFromTensorInfo(info);
+    }
+    return tf.tensor(
+      multiply(left.dataSync() as Float32Array, right.dataSync() as Float32Array),
+      shape(rows, columns),
+      'float32',
     );
-  }
+  };
+  if (!recordingGradients()) return product(a, b, m, k, n, transposeA, transposeB);
   const operation = tf.customGrad((left, right, save) => {
     (save as tf.GradSaveFunc)([left as tf.Tensor, right as tf.Tensor]);
-    const leftData = (left as tf.Tensor).dataSync() as Float32Array;
-    const rightData = (right as tf.Tensor).dataSync() as Float32Array;
     return {
-      value: product(leftData, rightData, m, k, n, transposeA, transposeB),
+      value: product(left as tf.Tensor, right as tf.Tensor, m, k, n, transposeA, transposeB),
       gradFunc: (dy, saved) => {
         const [leftSaved, rightSaved] = saved as [tf.Tensor, tf.Tensor];
-        const upstream = (dy as tf.Tensor).dataSync() as Float32Array;
-        const aData = leftSaved.dataSync() as Float32Array;
-        const bData = rightSaved.dataSync() as Float32Array;
+        const upstream = dy as tf.Tensor;
         const dLeft = transposeA
-          ? product(bData, upstream, k, n, m, transposeB, true)
-          : product(upstream, bData, m, n, k, false, !transposeB);
+          ? product(rightSaved, upstream, k, n, m, transposeB, true)
+          : product(upstream, rightSaved, m, n, k, false, !transposeB);
         const dRight = transposeB
-          ? product(upstream, aData, n, m, k, true, transposeA)
-          : product(aData, upstream, k, m, n, !transposeA, false);
+          ? product(upstream, leftSaved, n, m, k, true, transposeA)
+          : product(leftSaved, upstream, k, m, n, !transposeA, false);
         return [dLeft, dRight];
       },
     };

@@ -32,6 +32,8 @@ export interface NativeMatMul {
     n: number,
     transposeA: boolean,
     transposeB: boolean,
+    /** Where to write the `[m, n]` result (e.g. a view of a tfjs-wasm tensor); a new array when absent. */
+    out?: Float32Array,
   ): Float32Array;
   /** Batched: a `[batch, m, k]` (`[batch, k, m]` when transposeA), b likewise; returns `[batch, m, n]`. */
   batched(
@@ -43,6 +45,8 @@ export interface NativeMatMul {
     n: number,
     transposeA: boolean,
     transposeB: boolean,
+    /** Where to write the `[batch, m, n]` result; a new array when absent. */
+    out?: Float32Array,
   ): Float32Array;
 }
 
@@ -50,7 +54,7 @@ interface BindingSession {
   loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
   run(
     feeds: Record<string, Ort.Tensor>,
-    fetches: Record<string, null>,
+    fetches: Record<string, Ort.Tensor | null>,
     options: object,
   ): Record<string, Ort.Tensor>;
 }
@@ -145,17 +149,20 @@ function load(): NativeMatMul {
     transposeA: boolean,
     transposeB: boolean,
     products: number,
+    outShape: number[],
+    out: Float32Array | undefined,
   ): Float32Array =>
     // Small products run on the calling thread: waking the pool costs more than it saves (and a sleeping worker
     // on a busy core can take milliseconds to answer).
     session(rank, transposeA, transposeB, products < SMALL_PRODUCT ? 1 : threads).run(
       { a: new ort.Tensor('float32', a, aShape), b: new ort.Tensor('float32', b, bShape) },
-      { y: null },
+      // A preallocated output is written in place by the binding.
+      { y: out ? new ort.Tensor('float32', out, outShape) : null },
       {},
     ).y!.data as Float32Array;
   return {
     threads,
-    gemm: (a, b, m, k, n, transposeA, transposeB) =>
+    gemm: (a, b, m, k, n, transposeA, transposeB, out) =>
       run(
         2,
         a,
@@ -165,8 +172,10 @@ function load(): NativeMatMul {
         transposeA,
         transposeB,
         m * k * n,
+        [m, n],
+        out,
       ),
-    batched: (a, b, batch, m, k, n, transposeA, transposeB) =>
+    batched: (a, b, batch, m, k, n, transposeA, transposeB, out) =>
       run(
         3,
         a,
@@ -176,6 +185,8 @@ function load(): NativeMatMul {
         transposeA,
         transposeB,
         batch * m * k * n,
+        [batch, m, n],
+        out,
       ),
   };
 }
