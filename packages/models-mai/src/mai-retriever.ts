@@ -422,7 +422,7 @@ interface PendingTurn extends BatchedTurn {
  * as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of one small
  * pass each. Under concurrent load this divides the fixed cost of every tfjs operation by the batch size. The
  * arithmetic per row is the same as for a single turn (every operation is row-wise, padding is masked), so a
- * batched turn returns the query a lone turn would. Turns run in groups of equal memory size and history length.
+ * batched turn returns the query a lone turn would. Which turns compose together: see `compute`.
  */
 class TurnBatcher {
   private pending: PendingTurn[] = [];
@@ -461,12 +461,14 @@ class TurnBatcher {
     // One text encoding for the batch, up to its longest text (padding columns are masked: skipping them changes
     // nothing).
     let texts: TextTokens;
+    let tokenDim: number;
     try {
       const encoded = await this.encoder.encodeTexts(
         batch.map((turn) => turn.text),
         { trimPadding: true },
       );
       texts = { tokens: encoded.tokens!, count: encoded.tokenCount!, mask: encoded.tokenMask! };
+      tokenDim = encoded.tokenDim!;
     } catch (error) {
       for (const turn of batch) turn.reject(error);
       return;
@@ -490,11 +492,7 @@ class TurnBatcher {
     for (const rows of groups.values()) {
       const group = rows.map((row) => batch[row]!);
       try {
-        const { query, memories } = this.composeGroup(
-          group,
-          selectRows(texts, rows, this.encoder.tokenDim!),
-          frozen,
-        );
+        const { query, memories } = this.composeGroup(group, selectRows(texts, rows, tokenDim), frozen);
         const { embedDim } = this.model.config;
         group.forEach((turn, index) => {
           computed.push(turn);
@@ -555,8 +553,7 @@ class TurnBatcher {
   ): { query: Float32Array; memories: MemoryTokens[] } {
     const { queries, dim } = this.model.config;
     const count = group.length;
-    const tokenDim = this.encoder.tokenDim!;
-    const history = group[0]!.history && historyTokens(group, tokenDim);
+    const history = group[0]!.history && historyTokens(group, text.tokens.length / (count * text.count));
     let memories: MemoryTokens[];
     let query: Float32Array;
     if (frozen) {
