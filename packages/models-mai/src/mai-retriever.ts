@@ -36,11 +36,6 @@ interface ItemTokens {
   aggregated: Float32Array;
 }
 
-const toInput = (tokens: Float32Array, count: number, tokenDim: number, mask?: Uint8Array): TokenInput => ({
-  tokens: tf.tensor3d(tokens, [1, count, tokenDim]),
-  ...(mask && { mask: tf.tensor2d(Float32Array.from(mask), [1, count]) }),
-});
-
 const ITEMS_FILE = 'items.safetensors';
 
 /**
@@ -372,10 +367,10 @@ class MaiSession implements RetrievalSession {
     // Single-stage fusion (the "Base" ablation): the reference image's tokens and the text in one pass.
     const text = await this.retriever.encoder.encodeTexts([modelText], { trimPadding: true });
     return tf.tidy(() => {
-      const textInput = toInput(text.tokens!, text.tokenCount!, tokenDim, text.tokenMask);
-      const referenceImage = toInput(reference.image, imageTokens, tokenDim);
+      const words = textInput({ tokens: text.tokens!, count: text.tokenCount!, mask: text.tokenMask! }, 1);
+      const referenceImage = { tokens: tf.tensor3d(reference.image, [1, imageTokens, tokenDim]) };
       const previous = this.memory && memoryTensor(this.memory, 1, model.config.dim);
-      const fused = model.composeSingleStage(previous, referenceImage, textInput);
+      const fused = model.composeSingleStage(previous, referenceImage, words);
       const memory = model.memory.update(previous, fused.tokens);
       this.memory = { tokens: memory.dataSync() as Float32Array, count: memory.shape[1] };
       return { query: fused.query.dataSync() as Float32Array };
