@@ -49,7 +49,6 @@ export {
   FrozenLinear,
   FrozenPreNormBlock,
   FrozenSelfAttention,
-  geluInPlace,
   l2NormalizeRowsInPlace,
   linearRows,
 } from './inference/frozen';
@@ -72,9 +71,14 @@ export { TransformerBlock } from './nn/transformer-block';
 export type { OnnxRuntimeInfo } from './onnxruntime-info';
 export { onnxRuntimeInfo } from './onnxruntime-info';
 export { gatherRows } from './ops/gather';
+export { geluDerivativeExact, geluExact, geluGradientInto, geluInPlace, geluInto } from './ops/gelu-table';
+export type { HostData } from './ops/host-kernel';
+export { hostKernel, hostKernelsPreferred, recordingGradients, sumRows } from './ops/host-kernel';
+export { layerNormBackward, layerNormForward } from './ops/layer-norm-kernels';
 export { batchMatMul, matMul2d, matMulLastAxis } from './ops/matmul';
 export type { NativeMatMul } from './ops/native-matmul';
 export { nativeMatMul, nativeMatMulProblem } from './ops/native-matmul';
+export { concatTokens, sliceTokens } from './ops/token-ranges';
 export type { AdamWOptions } from './optim/adamw';
 export { AdamW } from './optim/adamw';
 export { clipGradientsByGlobalNorm } from './optim/clip-gradients';

@@ -1,4 +1,4 @@
-import { type Rng, tf } from '@cir/core-tensor';
+import { concatTokens, type Rng, tf } from '@cir/core-tensor';
 import { gatherTokens } from './gather-tokens';
 import { GruCell } from './gru-cell';
 import { type SelectTokensOptions, selectTokens } from './select-tokens';
@@ -41,7 +41,7 @@ export function noMemoryPolicy(): MemoryPolicy {
 export function concatMemoryPolicy(): MemoryPolicy {
   return tokenMemoryPolicy(
     'concat',
-    (memory, current) => (memory ? tf.concat([memory, current], 1) : tf.clone(current)),
+    (memory, current) => (memory ? (concatTokens([memory, current]) as tf.Tensor3D) : tf.clone(current)),
     (turns, tokensPerTurn) => turns * tokensPerTurn,
   );
 }
@@ -57,7 +57,7 @@ export function mioMemoryPolicy(options: SelectTokensOptions = {}): MemoryPolicy
     (memory, current) => {
       if (!memory) return tf.clone(current);
       return tf.tidy(() => {
-        const combined = tf.concat([memory, current], 1);
+        const combined = concatTokens([memory, current]) as tf.Tensor3D;
         // The typed-array selection: exact (float64 distances) and much faster than the tfjs version on CPU.
         const [batch, count, dim] = combined.shape as [number, number, number];
         const keep = current.shape[1];

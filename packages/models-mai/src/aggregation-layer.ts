@@ -1,4 +1,5 @@
 import {
+  concatTokens,
   FeedForward,
   FrozenFeedForward,
   FrozenLayerNorm,
@@ -8,6 +9,7 @@ import {
   Module,
   MultiHeadAttention,
   type Rng,
+  sliceTokens,
   tf,
   toRng,
 } from '@cir/core-tensor';
@@ -82,36 +84,62 @@ export class AggregationLayer extends Module {
     });
   }
 
-  apply(input: AggregationInput): AggregationOutput {
+  /**
+   * @param rows the positions `[start, end)` of [queries; text] whose outputs are wanted (all by default): every
+   *   position is still a key, but only these are queries, get cross-attention (if they are query tokens) and the
+   *   feed-forward network — what a last layer needs when only some outputs are read (the result for those rows
+   *   is the same). The output's `queries` then holds positions [start, min(end, queryCount)) and `text` the rest.
+   */
+  apply(input: AggregationInput, rows?: OutputRows): AggregationOutput {
     const { queries, text, textMask, image } = input;
     const [batch, queryCount] = queries.shape;
-    let sequence = text ? (tf.concat([queries, text], 1) as tf.Tensor3D) : queries;
+    const tokens = queryCount + (text?.shape[1] ?? 0);
+    const [start, end] = rows ?? [0, tokens];
+    const partial = start > 0 || end < tokens;
+    let sequence = text ? (concatTokens([queries, text]) as tf.Tensor3D) : queries;
     const keyMask = text
-      ? (tf.concat(
-          [tf.ones([batch, queryCount]), textMask ?? tf.ones([batch, text.shape[1]])],
-          1,
-        ) as tf.Tensor2D)
+      ? (concatTokens([
+          tf.ones([batch, queryCount]),
+          textMask ?? tf.ones([batch, text.shape[1]]),
+        ]) as tf.Tensor2D)
       : undefined;
-    sequence = tf.add(
-      sequence,
-      this.selfAttention.apply(this.selfNorm.apply(sequence) as tf.Tensor3D, { keyMask }),
-    ) as tf.Tensor3D;
-    if (image && this.crossAttention && this.crossNorm) {
-      let queryPart = tf.slice(sequence, [0, 0, 0], [-1, queryCount, -1]) as tf.Tensor3D;
+    const normed = this.selfNorm.apply(sequence) as tf.Tensor3D;
+    if (partial) {
+      sequence = tf.add(
+        rowRange(sequence, start, end),
+        this.selfAttention.apply(rowRange(normed, start, end), { context: normed, keyMask }),
+      ) as tf.Tensor3D;
+    } else {
+      sequence = tf.add(sequence, this.selfAttention.apply(normed, { keyMask })) as tf.Tensor3D;
+    }
+    // Query tokens within the kept rows: [0, queryEnd) of `sequence`.
+    const queryEnd = Math.max(Math.min(end, queryCount) - start, 0);
+    const kept = end - start;
+    if (image && this.crossAttention && this.crossNorm && queryEnd > 0) {
+      let queryPart = rowRange(sequence, 0, queryEnd);
       queryPart = tf.add(
         queryPart,
         this.crossAttention.apply(this.crossNorm.apply(queryPart) as tf.Tensor3D, { context: image }),
       ) as tf.Tensor3D;
-      sequence = text
-        ? (tf.concat([queryPart, tf.slice(sequence, [0, queryCount, 0], [-1, -1, -1])], 1) as tf.Tensor3D)
-        : queryPart;
+      sequence =
+        queryEnd < kept
+          ? (concatTokens([queryPart, rowRange(sequence, queryEnd, kept)]) as tf.Tensor3D)
+          : queryPart;
     }
     sequence = tf.add(sequence, this.feedForward.apply(this.feedForwardNorm.apply(sequence))) as tf.Tensor3D;
     return {
-      queries: tf.slice(sequence, [0, 0, 0], [-1, queryCount, -1]) as tf.Tensor3D,
-      ...(text && { text: tf.slice(sequence, [0, queryCount, 0], [-1, -1, -1]) as tf.Tensor3D }),
+      queries: rowRange(sequence, 0, queryEnd),
+      ...(text && queryEnd < kept && { text: rowRange(sequence, queryEnd, kept) }),
     };
   }
+}
+
+/** Positions `[start, end)` of a `[batch, tokens, dim]` sequence. */
+export type OutputRows = readonly [number, number];
+
+/** `x[:, start:end, :]` (x itself when that is all of it). */
+function rowRange(x: tf.Tensor3D, start: number, end: number): tf.Tensor3D {
+  return sliceTokens(x, start, end) as tf.Tensor3D;
 }
 
 /** A stack of aggregation layers with a final LayerNorm. */
@@ -136,17 +164,21 @@ export class AggregationStack extends Module {
     );
   }
 
-  /** @returns final queries `[batch, queries, dim]` and text `[batch, textTokens, dim]` states */
-  apply(input: AggregationInput): AggregationOutput {
+  /**
+   * @param outputs the positions `[start, end)` of [queries; text] that are read (all by default): the last layer
+   *   computes only those (see AggregationLayer.apply); `queries` then holds the query positions among them and
+   *   `text` the text positions
+   * @returns final queries `[batch, queries, dim]` and text `[batch, textTokens, dim]` states
+   */
+  apply(input: AggregationInput, outputs?: OutputRows): AggregationOutput {
     let state: AggregationOutput = { queries: input.queries, text: input.text };
-    for (const layer of this.layers) {
-      state = layer.apply({
-        queries: state.queries,
-        text: state.text,
-        textMask: input.textMask,
-        image: input.image,
-      });
-    }
+    this.layers.forEach((layer, index) => {
+      const last = index === this.layers.length - 1;
+      state = layer.apply(
+        { queries: state.queries, text: state.text, textMask: input.textMask, image: input.image },
+        last ? outputs : undefined,
+      );
+    });
     return {
       queries: this.finalNorm.apply(state.queries) as tf.Tensor3D,
       ...(state.text && { text: this.finalNorm.apply(state.text) as tf.Tensor3D }),

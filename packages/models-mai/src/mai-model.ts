@@ -1,4 +1,5 @@
 import {
+  concatTokens,
   gatherRows,
   LayerNorm,
   LearnedQueries,
@@ -6,9 +7,10 @@ import {
   l2NormalizeTensor,
   Module,
   Rng,
+  sliceTokens,
   tf,
 } from '@cir/core-tensor';
-import { AggregationStack } from './aggregation-layer';
+import { AggregationStack, type OutputRows } from './aggregation-layer';
 import type { MaiConfig } from './config';
 import { MemoryUpdate } from './multi-turn-iterative-optimization';
 
@@ -103,19 +105,34 @@ export class MaiModel extends Module {
   bimodalAggregation(image: TokenInput, caption: TokenInput): BsaOutput {
     const count = image.tokens.shape[0];
     const useCaption = this.config.twoStage;
-    const output = this.bsa.apply({
-      queries: this.queryTokens.apply(count),
-      image: this.embedImage(image),
-      ...(useCaption && { text: this.embedText(caption), textMask: caption.mask }),
-    });
+    // Read afterwards: every query token (memory, gallery tokens) and the readout's caption state.
+    const { queries } = this.config;
+    const output = this.bsa.apply(
+      {
+        queries: this.queryTokens.apply(count),
+        image: this.embedImage(image),
+        ...(useCaption && { text: this.embedText(caption), textMask: caption.mask }),
+      },
+      [0, this.readsText(useCaption) ? queries + 1 : queries],
+    );
     return { tokens: output.queries, ...(output.text && { captionStates: output.text }) };
+  }
+
+  /** Whether the readout reads the text's first state (text-cls pooling with a text) or the query tokens. */
+  private readsText(hasText: boolean): boolean {
+    return this.config.pooling === 'text-cls' && hasText;
+  }
+
+  /** The positions of [queries; text] the readout reads: the last aggregation layer computes only those. */
+  private readoutRows(queryCount: number, hasText: boolean): OutputRows {
+    return this.readsText(hasText) ? [queryCount, queryCount + 1] : [0, queryCount];
   }
 
   /** Readout of a fused sequence: the text's first ([CLS]) state, or the mean of the query tokens. */
   private readout(queries: tf.Tensor3D, text: tf.Tensor3D | undefined): tf.Tensor2D {
     const count = queries.shape[0];
     if (this.config.pooling === 'text-cls' && text) {
-      return tf.reshape(tf.slice(text, [0, 0, 0], [-1, 1, -1]), [count, this.config.dim]) as tf.Tensor2D;
+      return tf.reshape(sliceTokens(text, 0, 1), [count, this.config.dim]) as tf.Tensor2D;
     }
     return tf.mean(queries, 1) as tf.Tensor2D;
   }
@@ -161,15 +178,21 @@ export class MaiModel extends Module {
         ),
         [1, length, this.config.dim],
       );
-      const reread = this.bsa.apply({
-        queries: memory,
-        text: tf.add(this.embedText(history.captions), turnTags) as tf.Tensor3D,
-        textMask: history.captions.mask,
-      }).queries;
+      const reread = this.bsa.apply(
+        {
+          queries: memory,
+          text: tf.add(this.embedText(history.captions), turnTags) as tf.Tensor3D,
+          textMask: history.captions.mask,
+        },
+        [0, memory.shape[1]],
+      ).queries;
       const selector = tf.reshape(history.apply, [count, 1, 1]);
       queries = tf.add(tf.mul(reread, selector), tf.mul(memory, tf.sub(1, selector))) as tf.Tensor3D;
     }
-    const fused = this.msa.apply({ queries, text: this.embedText(text), textMask: text.mask });
+    const fused = this.msa.apply(
+      { queries, text: this.embedText(text), textMask: text.mask },
+      this.readoutRows(queries.shape[1], true),
+    );
     return l2NormalizeTensor(
       this.queryProjection.apply(this.readout(fused.queries, fused.text)) as tf.Tensor2D,
     );
@@ -187,14 +210,13 @@ export class MaiModel extends Module {
   ): { query: tf.Tensor2D; tokens: tf.Tensor3D } {
     const count = image.tokens.shape[0];
     const learned = this.queryTokens.apply(count);
-    const queries = memory ? (tf.concat([learned, memory], 1) as tf.Tensor3D) : learned;
-    const fused = this.bsa.apply({
-      queries,
-      text: this.embedText(text),
-      textMask: text.mask,
-      image: this.embedImage(image),
-    });
-    const tokens = tf.slice(fused.queries, [0, 0, 0], [-1, this.config.queries, -1]) as tf.Tensor3D;
+    const queries = memory ? (concatTokens([learned, memory]) as tf.Tensor3D) : learned;
+    const queryCount = queries.shape[1];
+    const fused = this.bsa.apply(
+      { queries, text: this.embedText(text), textMask: text.mask, image: this.embedImage(image) },
+      [0, this.readsText(true) ? queryCount + 1 : queryCount],
+    );
+    const tokens = sliceTokens(fused.queries, 0, this.config.queries) as tf.Tensor3D;
     return {
       query: l2NormalizeTensor(
         this.queryProjection.apply(this.readout(fused.queries, fused.text)) as tf.Tensor2D,
@@ -206,11 +228,10 @@ export class MaiModel extends Module {
   /** Text-only embedding (modification text m or target caption c^tg) through the MSA layers with prompt tokens. */
   textEmbedding(text: TokenInput): tf.Tensor2D {
     const count = text.tokens.shape[0];
-    const fused = this.msa.apply({
-      queries: this.promptTokens.apply(count),
-      text: this.embedText(text),
-      textMask: text.mask,
-    });
+    const fused = this.msa.apply(
+      { queries: this.promptTokens.apply(count), text: this.embedText(text), textMask: text.mask },
+      this.readoutRows(this.config.queries, true),
+    );
     return l2NormalizeTensor(
       this.queryProjection.apply(this.readout(fused.queries, fused.text)) as tf.Tensor2D,
     );

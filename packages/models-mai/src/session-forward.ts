@@ -1,4 +1,4 @@
-import { gatherRows, tf } from '@cir/core-tensor';
+import { concatTokens, gatherRows, tf } from '@cir/core-tensor';
 import type { SessionBatch } from './batches';
 import type { MaiModel, TokenInput } from './mai-model';
 
@@ -13,12 +13,17 @@ export interface TurnEmbeddings {
   targetCaption?: tf.Tensor2D;
 }
 
-/** Rows of a token input, as a new input (constant data: no gradient needed). */
+/** Rows of a token input, as a new input. */
 function rowsOf(input: TokenInput, rows: Int32Array): TokenInput {
   const indices = tf.tensor1d(rows, 'int32');
+  const [count, tokens, dim] = input.tokens.shape;
   return {
-    tokens: tf.gather(input.tokens, indices) as tf.Tensor3D,
-    ...(input.mask && { mask: tf.gather(input.mask, indices) as tf.Tensor2D }),
+    tokens: gatherRows(tf.reshape(input.tokens, [count, tokens * dim]) as tf.Tensor2D, indices).reshape([
+      rows.length,
+      tokens,
+      dim,
+    ]) as tf.Tensor3D,
+    ...(input.mask && { mask: gatherRows(input.mask, indices) as tf.Tensor2D }),
   };
 }
 
@@ -31,14 +36,8 @@ function historyCaptions(batch: SessionBatch, turn: number): TokenInput {
     ),
   );
   return {
-    tokens: tf.concat(
-      parts.map((part) => part.tokens),
-      1,
-    ) as tf.Tensor3D,
-    mask: tf.concat(
-      parts.map((part) => part.mask!),
-      1,
-    ) as tf.Tensor2D,
+    tokens: concatTokens(parts.map((part) => part.tokens)) as tf.Tensor3D,
+    mask: concatTokens(parts.map((part) => part.mask!)) as tf.Tensor2D,
   };
 }
 

@@ -1,4 +1,5 @@
 import { tf } from '../backend';
+import { hostKernelsPreferred, recordingGradients, sumRows } from '../ops/host-kernel';
 import { matMulLastAxis } from '../ops/matmul';
 import type { Rng } from '../rng';
 import { init, Module, toRng } from './module';
@@ -27,6 +28,23 @@ export class Linear extends Module {
   /** @param x `[..., inFeatures]` @returns `[..., outFeatures]` */
   apply(x: tf.Tensor): tf.Tensor {
     const product = matMulLastAxis(x, this.weight as tf.Tensor2D);
-    return this.bias ? tf.add(product, this.bias) : product;
+    if (!this.bias) return product;
+    return hostKernelsPreferred() && recordingGradients()
+      ? addBias(product, this.bias)
+      : tf.add(product, this.bias);
   }
+}
+
+/**
+ * `x + bias` broadcast over the leading axes, with the bias gradient summed on the host (`sumRows`): tfjs-wasm
+ * sums over leading axes by transposing first (~3 ms for a `[128, 32, 128]` gradient, ~0.3 ms here).
+ * @param x `[..., n]` @param bias `[n]` @returns `[..., n]`
+ */
+function addBias(x: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  const columns = bias.shape[0]!;
+  const add = tf.customGrad((input, shift) => ({
+    value: tf.add(input as tf.Tensor, shift as tf.Tensor),
+    gradFunc: (dy) => [tf.reshape(dy as tf.Tensor, x.shape), sumRows(dy as tf.Tensor, columns)],
+  }));
+  return add(x, bias) as tf.Tensor;
 }

@@ -28,6 +28,11 @@ describe('gatherRows', () => {
     expect(Array.from(rows.dataSync())).toEqual([20, 21, 0, 1, 10, 11, 10, 11]);
   });
 
+  it('rejects an id outside the table, naming it', () => {
+    const table = tf.zeros([3, 2]) as tf.Tensor2D;
+    expect(() => gatherRows(table, tf.tensor1d([0, 3], 'int32'))).toThrow(/id 3 is outside \[0, 3\)/);
+  });
+
   it('accumulates the gradient of repeated ids (hand-computed)', () => {
     const table = tf.variable(tf.zeros([3, 2]));
     const ids = tf.tensor1d([1, 1, 2], 'int32');

@@ -1,4 +1,5 @@
 import { tf } from '../backend';
+import { hostKernel, recordingGradients } from './host-kernel';
 import { nativeMatMul } from './native-matmul';
 
 /** Backends whose own matMul is slower than onnxruntime's MLAS (tfjs-node already calls native BLAS). */
@@ -10,28 +11,6 @@ const NATIVE_BACKENDS = new Set(['wasm', 'cpu']);
  * slow loop (~1.3 GFLOP/s) for batched ones.
  */
 const NATIVE_MIN_MACS = { plain: 1 << 20, batched: 1 << 16 };
-
-/** The parts of tfjs-wasm's backend that let a native product read and write tensors in place. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-interface EngineWithInfo {
-  makeTensorFromTensorInfo(info: tf.TensorInfo): tf.Tensor;
-}
-
-/** tfjs-wasm's backend when it is the active one (its tensors live in the wasm heap). */
-function wasmHeap(): WasmHeap | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const backend = tf.backend() as unknown as Partial<WasmHeap>;
-  return backend.makeOutput && backend.typedArrayFromHeap ? (backend as WasmHeap) : undefined;
-}
-
-/** True inside `tf.grad` / `variableGrads`: only then is a custom gradient (and its bookkeeping) needed. */
-function recordingGradients(): boolean {
-  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
-}
 
 function useNative(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean) {
   if (!NATIVE_BACKENDS.has(tf.getBackend())) return undefined;
@@ -81,26 +60,35 @@ function nativeProduct(
     columns: number,
     transposeLeft: boolean,
     transposeRight: boolean,
-  ): tf.Tensor => {
-    const heap = wasmHeap();
-    const multiply = (leftData: Float32Array, rightData: Float32Array, out?: Float32Array) =>
-      batched
-        ? native.batched(leftData, rightData, batch, rows, inner, columns, transposeLeft, transposeRight, out)
-        : native.gemm(leftData, rightData, rows, inner, columns, transposeLeft, transposeRight, out);
-    if (heap) {
-      // Zero copies: the operands are read where tfjs-wasm keeps them and the product is written into a new
-      // tensor's memory. Views are taken after the allocation, which may grow (and so detach) the wasm memory.
-      const info = heap.makeOutput(shape(rows, columns), 'float32');
-      const out = heap.typedArrayFromHeap(info);
-      multiply(heap.typedArrayFromHeap(left), heap.typedArrayFromHeap(right), out);
-      return (tf.engine() as unknown as EngineWithInfo).makeTensorFromTensorInfo(info);
-    }
-    return tf.tensor(
-      multiply(left.dataSync() as Float32Array, right.dataSync() as Float32Array),
-      shape(rows, columns),
-      'float32',
-    );
-  };
+  ): tf.Tensor =>
+    // On wasm the operands are read where tfjs-wasm keeps them and the product is written into the new tensor's
+    // memory: no copies (see host-kernel.ts).
+    hostKernel([left, right], shape(rows, columns), (out, leftData, rightData) => {
+      if (batched) {
+        native.batched(
+          leftData as Float32Array,
+          rightData as Float32Array,
+          batch,
+          rows,
+          inner,
+          columns,
+          transposeLeft,
+          transposeRight,
+          out,
+        );
+      } else {
+        native.gemm(
+          leftData as Float32Array,
+          rightData as Float32Array,
+          rows,
+          inner,
+          columns,
+          transposeLeft,
+          transposeRight,
+          out,
+        );
+      }
+    });
   if (!recordingGradients()) return product(a, b, m, k, n, transposeA, transposeB);
   const operation = tf.customGrad((left, right, save) => {
     (save as tf.GradSaveFunc)([left as tf.Tensor, right as tf.Tensor]);
