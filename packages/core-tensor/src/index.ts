@@ -71,9 +71,21 @@ export { TransformerBlock } from './nn/transformer-block';
 export type { OnnxRuntimeInfo } from './onnxruntime-info';
 export { onnxRuntimeInfo } from './onnxruntime-info';
 export { gatherRows } from './ops/gather';
-export { geluDerivativeExact, geluExact, geluGradientInto, geluInPlace, geluInto } from './ops/gelu-table';
+export {
+  geluDerivativeExact,
+  geluExact,
+  geluInPlace,
+  geluInto,
+  geluWithSlopeInto,
+} from './ops/gelu-table';
 export type { HostData } from './ops/host-kernel';
-export { hostKernel, hostKernelsPreferred, recordingGradients, sumRows } from './ops/host-kernel';
+export {
+  hostKernel,
+  hostKernelOutputs,
+  hostKernelsPreferred,
+  recordingGradients,
+  sumRows,
+} from './ops/host-kernel';
 export { layerNormBackward, layerNormForward } from './ops/layer-norm-kernels';
 export { batchMatMul, matMul2d, matMulLastAxis } from './ops/matmul';
 export type { NativeMatMul } from './ops/native-matmul';

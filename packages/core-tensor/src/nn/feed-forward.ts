@@ -1,6 +1,6 @@
 import { tf } from '../backend';
-import { geluGradientInto, geluInto } from '../ops/gelu-table';
-import { hostKernel, hostKernelsPreferred } from '../ops/host-kernel';
+import { geluInto, geluWithSlopeInto } from '../ops/gelu-table';
+import { hostKernel, hostKernelOutputs, hostKernelsPreferred, recordingGradients } from '../ops/host-kernel';
 import type { Rng } from '../rng';
 import { Linear } from './linear';
 import { Module, toRng } from './module';
@@ -19,32 +19,42 @@ export interface FeedForwardOptions {
 /**
  * Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)) (Hendrycks & Gimpel 2016), with a hand-written gradient
  * Φ(x) + x·φ(x): autodiff would keep four intermediate tensors of the FFN's hidden size for the backward pass,
- * this keeps only x (FFN activations dominate a transformer's training memory). On wasm and cpu both passes are one
- * host loop over tables of exact values (ops/gelu-table.ts; tfjs-wasm's Erf and Exp kernels took 40 % of a MAI
- * training step); elsewhere tfjs's erf and exp.
+ * this keeps one. On wasm and cpu the forward pass is one host loop over tables of exact values
+ * (ops/gelu-table.ts; tfjs-wasm's Erf and Exp kernels took 40 % of a MAI training step) that, when gradients are
+ * recorded, also writes the slope GELU'(x) for the backward pass (dx = dy · slope). Elsewhere tfjs's erf and exp,
+ * keeping x.
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const host = hostKernelsPreferred();
+  if (hostKernelsPreferred())
+    return recordingGradients()
+      ? geluHostTraining(x)
+      : hostKernel([x], x.shape, (out, data) => geluInto(data!, out));
   const activation = tf.customGrad((input, save) => {
     const value = input as tf.Tensor;
     (save as tf.GradSaveFunc)([value]);
     return {
-      value: host
-        ? hostKernel([value], value.shape, (out, data) => geluInto(data!, out))
-        : tf.mul(tf.mul(value, 0.5), tf.add(1, tf.erf(tf.mul(value, Math.SQRT1_2)))),
+      value: tf.mul(tf.mul(value, 0.5), tf.add(1, tf.erf(tf.mul(value, Math.SQRT1_2)))),
       gradFunc: (dy, saved) => {
         const [kept] = saved as [tf.Tensor];
-        const upstream = dy as tf.Tensor;
-        if (host) {
-          return hostKernel([kept, upstream], kept.shape, (out, data, gradient) =>
-            geluGradientInto(data!, gradient!, out),
-          );
-        }
         const cumulative = tf.mul(tf.add(1, tf.erf(tf.mul(kept, Math.SQRT1_2))), 0.5);
         const density = tf.mul(tf.exp(tf.mul(tf.square(kept), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-        return tf.mul(upstream, tf.add(cumulative, tf.mul(kept, density)));
+        return tf.mul(dy as tf.Tensor, tf.add(cumulative, tf.mul(kept, density)));
       },
     };
+  });
+  return activation(x);
+}
+
+/** GELU on the host for training: the forward pass also writes GELU'(x), and the backward pass is dy · GELU'(x). */
+function geluHostTraining(x: tf.Tensor): tf.Tensor {
+  const activation = tf.customGrad((input, save) => {
+    const [value, slope] = hostKernelOutputs(
+      [input as tf.Tensor],
+      [x.shape, x.shape],
+      ([out, slopes], data) => geluWithSlopeInto(data!, out!, slopes!),
+    );
+    (save as tf.GradSaveFunc)([slope!]);
+    return { value: value!, gradFunc: (dy, saved) => tf.mul(dy as tf.Tensor, saved[0]!) };
   });
   return activation(x);
 }

@@ -53,17 +53,27 @@ export function hostKernel(
   shape: readonly number[],
   compute: (out: Float32Array, ...inputs: HostData[]) => void,
 ): tf.Tensor {
+  return hostKernelOutputs(tensors, [shape], ([out], ...inputs) => compute(out!, ...inputs))[0]!;
+}
+
+/** hostKernel with several outputs: `compute(outs, ...inputs)` writes every element of each of `shapes`. */
+export function hostKernelOutputs(
+  tensors: readonly tf.Tensor[],
+  shapes: readonly (readonly number[])[],
+  compute: (outs: Float32Array[], ...inputs: HostData[]) => void,
+): tf.Tensor[] {
   const heap = wasmHeap();
   if (heap) {
-    // Views are taken after the allocation, which may grow (and so detach) the wasm memory.
-    const info = heap.makeOutput([...shape], 'float32');
-    const out = heap.typedArrayFromHeap(info) as Float32Array;
-    compute(out, ...tensors.map((tensor) => heap.typedArrayFromHeap(tensor)));
-    return (tf.engine() as unknown as EngineWithInfo).makeTensorFromTensorInfo(info);
+    // Views are taken after every allocation, which may grow (and so detach) the wasm memory.
+    const infos = shapes.map((shape) => heap.makeOutput([...shape], 'float32'));
+    const outs = infos.map((info) => heap.typedArrayFromHeap(info) as Float32Array);
+    compute(outs, ...tensors.map((tensor) => heap.typedArrayFromHeap(tensor)));
+    const engine = tf.engine() as unknown as EngineWithInfo;
+    return infos.map((info) => engine.makeTensorFromTensorInfo(info));
   }
-  const out = new Float32Array(shape.reduce((product, size) => product * size, 1));
-  compute(out, ...tensors.map((tensor) => tensor.dataSync() as HostData));
-  return tf.tensor(out, [...shape], 'float32');
+  const outs = shapes.map((shape) => new Float32Array(shape.reduce((product, size) => product * size, 1)));
+  compute(outs, ...tensors.map((tensor) => tensor.dataSync() as HostData));
+  return outs.map((out, index) => tf.tensor(out, [...shapes[index]!], 'float32'));
 }
 
 /**
