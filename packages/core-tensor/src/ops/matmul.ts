@@ -64,30 +64,9 @@ function nativeProduct(
     // On wasm the operands are read where tfjs-wasm keeps them and the product is written into the new tensor's
     // memory: no copies (see host-kernel.ts).
     hostKernel([left, right], shape(rows, columns), (out, leftData, rightData) => {
-      if (batched) {
-        native.batched(
-          leftData as Float32Array,
-          rightData as Float32Array,
-          batch,
-          rows,
-          inner,
-          columns,
-          transposeLeft,
-          transposeRight,
-          out,
-        );
-      } else {
-        native.gemm(
-          leftData as Float32Array,
-          rightData as Float32Array,
-          rows,
-          inner,
-          columns,
-          transposeLeft,
-          transposeRight,
-          out,
-        );
-      }
+      const [l, r] = [leftData, rightData] as Float32Array[];
+      if (batched) native.batched(l!, r!, batch, rows, inner, columns, transposeLeft, transposeRight, out);
+      else native.gemm(l!, r!, rows, inner, columns, transposeLeft, transposeRight, out);
     });
   if (!recordingGradients()) return product(a, b, m, k, n, transposeA, transposeB);
   const operation = tf.customGrad((left, right, save) => {
