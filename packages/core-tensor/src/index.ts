@@ -90,7 +90,7 @@ export { layerNormBackward, layerNormForward } from './ops/layer-norm-kernels';
 export { batchMatMul, matMul2d, matMulLastAxis } from './ops/matmul';
 export type { NativeMatMul } from './ops/native-matmul';
 export { nativeMatMul, nativeMatMulProblem } from './ops/native-matmul';
-export { concatTokens, sliceTokens } from './ops/token-ranges';
+export { concatTokens, copyTokens, sliceTokens } from './ops/token-ranges';
 export type { AdamWOptions } from './optim/adamw';
 export { AdamW } from './optim/adamw';
 export { clipGradientsByGlobalNorm } from './optim/clip-gradients';

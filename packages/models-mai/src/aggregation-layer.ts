@@ -1,5 +1,6 @@
 import {
   concatTokens,
+  copyTokens,
   FeedForward,
   FrozenFeedForward,
   FrozenLayerNorm,
@@ -212,15 +213,9 @@ export class FrozenAggregationStack {
     const tokens = queryCount + textCount;
     let sequence: Float32Array = new Float32Array(batch * tokens * dim);
     const mask = new Uint8Array(batch * tokens);
+    copyTokens(queries, queryCount, 0, sequence, tokens, 0, batch, queryCount, dim);
+    copyTokens(text, textCount, 0, sequence, tokens, queryCount, batch, textCount, dim);
     for (let row = 0; row < batch; row++) {
-      sequence.set(
-        queries.subarray(row * queryCount * dim, (row + 1) * queryCount * dim),
-        row * tokens * dim,
-      );
-      sequence.set(
-        text.subarray(row * textCount * dim, (row + 1) * textCount * dim),
-        (row * tokens + queryCount) * dim,
-      );
       mask.fill(1, row * tokens, row * tokens + queryCount);
       for (let column = 0; column < textCount; column++) {
         mask[row * tokens + queryCount + column] = textMask[row * textCount + column] ? 1 : 0;
@@ -234,13 +229,9 @@ export class FrozenAggregationStack {
     const states = this.finalNorm.apply(sequence, batch * kept);
     if (this.layers.length > 0) return states;
     // Without layers: the requested positions of the normalised input.
-    const selected = new Float32Array(batch * (outputs[1] - outputs[0]) * dim);
-    for (let row = 0; row < batch; row++) {
-      selected.set(
-        states.subarray((row * tokens + outputs[0]) * dim, (row * tokens + outputs[1]) * dim),
-        row * (outputs[1] - outputs[0]) * dim,
-      );
-    }
+    const count = outputs[1] - outputs[0];
+    const selected = new Float32Array(batch * count * dim);
+    copyTokens(states, tokens, outputs[0], selected, count, 0, batch, count, dim);
     return selected;
   }
 }

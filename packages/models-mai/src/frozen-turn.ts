@@ -1,4 +1,4 @@
-import { FrozenLayerNorm, FrozenLinear, l2NormalizeRowsInPlace } from '@cir/core-tensor';
+import { copyTokens, FrozenLayerNorm, FrozenLinear, l2NormalizeRowsInPlace } from '@cir/core-tensor';
 import { selectTokens } from '@cir/mio';
 import type { FrozenAggregationStack } from './aggregation-layer';
 import type { MaiConfig } from './config';
@@ -61,16 +61,8 @@ export class FrozenMaiTurn {
     if (!memory || policy === 'none') return { tokens: current.slice(), count: queries };
     const count = memory.count + queries;
     const combined = new Float32Array(batch * count * dim);
-    for (let row = 0; row < batch; row++) {
-      combined.set(
-        memory.tokens.subarray(row * memory.count * dim, (row + 1) * memory.count * dim),
-        row * count * dim,
-      );
-      combined.set(
-        current.subarray(row * queries * dim, (row + 1) * queries * dim),
-        (row * count + memory.count) * dim,
-      );
-    }
+    copyTokens(memory.tokens, memory.count, 0, combined, count, 0, batch, memory.count, dim);
+    copyTokens(current, queries, 0, combined, count, memory.count, batch, queries, dim);
     if (policy === 'concat') return { tokens: combined, count };
     // MIO: keep the `queries` DPC-kNN density peaks, in selection order (as gatherTokens does).
     const kept = selectTokens(combined, [batch, count, dim], queries, { k: mioNeighbours });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  copyTokens,
   readSafetensorsFile,
   replaceDirectory,
   restoreInterruptedReplace,
@@ -641,15 +642,21 @@ function historyTokens(
   const captions = new Float32Array(group.length * turns * kept * tokenDim);
   const mask = new Uint8Array(group.length * turns * kept);
   group.forEach((turn, row) => {
-    for (let block = 0; block < turn.history!.turns; block++) {
-      const source = block * captionTokens;
-      const target = row * turns + block;
-      captions.set(
-        turn.history!.captions.subarray(source * tokenDim, (source + kept) * tokenDim),
-        target * kept * tokenDim,
-      );
-      mask.set(turn.history!.mask.subarray(source, source + kept), target * kept);
-    }
+    // Each of the row's caption blocks, cut to `kept` tokens, into the row's first blocks.
+    const blocks = turn.history!.turns;
+    const at = row * turns * kept;
+    copyTokens(
+      turn.history!.captions,
+      captionTokens,
+      0,
+      captions.subarray(at * tokenDim),
+      kept,
+      0,
+      blocks,
+      kept,
+      tokenDim,
+    );
+    copyTokens(turn.history!.mask, captionTokens, 0, mask.subarray(at), kept, 0, blocks, kept, 1);
   });
   return { captions: { tokens: captions, count: turns * kept, mask }, turns };
 }

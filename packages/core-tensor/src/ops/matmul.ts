@@ -7,8 +7,8 @@ const NATIVE_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
  * A native call costs ~0.1 ms of fixed overhead (the binding, the custom gradient; on wasm the operands are read and
- * the product written in place in the wasm heap, elsewhere copied); below these sizes (multiply-adds) tfjs's own kernels are faster: XNNPACK for plain 2-D products, its
- * slow loop (~1.3 GFLOP/s) for batched ones.
+ * the product written in place in the wasm heap, elsewhere copied); below these sizes (multiply-adds) tfjs's own
+ * kernels are faster: XNNPACK for plain 2-D products, its slow loop (~1.3 GFLOP/s) for batched ones.
  */
 const NATIVE_MIN_MACS = { plain: 1 << 20, batched: 1 << 16 };
 

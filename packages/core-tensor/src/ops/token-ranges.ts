@@ -20,13 +20,14 @@ function useHost(tensors: readonly tf.Tensor[]): boolean {
 
 /**
  * Copies `[outer, count, inner]` blocks: from `source` (token offset `from`, `sourceTokens` a row) to `target`
- * (token offset `to`, `targetTokens` a row).
+ * (token offset `to`, `targetTokens` a row). The row copy behind token slices, concatenations and "the first
+ * token of each row" on plain arrays.
  */
-function copyTokens(
-  source: Float32Array,
+export function copyTokens<T extends Float32Array | Int32Array | Uint8Array>(
+  source: T,
   sourceTokens: number,
   from: number,
-  target: Float32Array,
+  target: T,
   targetTokens: number,
   to: number,
   outer: number,

@@ -1,4 +1,4 @@
-import { initBackend, tf } from '@cir/core-tensor';
+import { copyTokens, initBackend, tf } from '@cir/core-tensor';
 import type { ImageSource } from '@cir/datasets';
 import type { EncodedBatch, EncodeTextsOptions, ImageEncoder, TextEncoder } from '../encoder';
 import { loadMiniClip, type SavedMiniClip } from './mini-clip-files';
@@ -136,7 +136,6 @@ function keepColumns<T extends Int32Array | Uint8Array>(
   keep: number,
 ): T {
   const kept = new (values.constructor as new (length: number) => T)(rows * keep);
-  for (let row = 0; row < rows; row++)
-    kept.set(values.subarray(row * columns, row * columns + keep), row * keep);
+  copyTokens(values, columns, 0, kept, keep, 0, rows, keep, 1);
   return kept;
 }

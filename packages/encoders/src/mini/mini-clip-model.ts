@@ -1,4 +1,5 @@
 import {
+  copyTokens,
   Embedding,
   FrozenLayerNorm,
   FrozenLinear,
@@ -261,9 +262,7 @@ export class FrozenTextTower {
     for (const block of blocks) hidden = block.apply(hidden, batch, tokens, mask);
     const states = finalNorm.apply(hidden, batch * tokens);
     const first = new Float32Array(batch * width);
-    for (let row = 0; row < batch; row++) {
-      first.set(states.subarray(row * tokens * width, row * tokens * width + width), row * width);
-    }
+    copyTokens(states, tokens, 0, first, 1, 0, batch, 1, width);
     const pooled = l2NormalizeRowsInPlace(projection.apply(first, batch), batch, embedDim);
     return { pooled, tokens: states };
   }
