@@ -1,4 +1,5 @@
 import {
+  applyBlocksPacked,
   concatTokens,
   copyTokens,
   FeedForward,
@@ -221,10 +222,8 @@ export class FrozenAggregationStack {
         mask[row * tokens + queryCount + column] = textMask[row * textCount + column] ? 1 : 0;
       }
     }
-    this.layers.forEach((layer, index) => {
-      const last = index === this.layers.length - 1;
-      sequence = layer.apply(sequence, batch, tokens, mask, last ? outputs : [0, tokens]);
-    });
+    // Padding skipped: rows packed to their real tokens (a combination turn's captions, the modification text).
+    sequence = applyBlocksPacked(this.layers, sequence, batch, tokens, mask, outputs);
     const kept = this.layers.length > 0 ? outputs[1] - outputs[0] : tokens;
     const states = this.finalNorm.apply(sequence, batch * kept);
     if (this.layers.length > 0) return states;

@@ -5,6 +5,7 @@ import type { LayerNorm } from '../nn/normalization';
 import { geluInPlace } from '../ops/gelu-table';
 import { layerNormForward } from '../ops/layer-norm-kernels';
 import { nativeMatMul } from '../ops/native-matmul';
+import { NativePreNormBlock, type PreNormBlockParts } from './native-block';
 
 /**
  * Frozen inference: the forward pass of trained modules on plain Float32Arrays, for serving.
@@ -12,8 +13,9 @@ import { nativeMatMul } from '../ops/native-matmul';
  * Why: a tfjs kernel costs 20–80 µs of fixed overhead here (engine bookkeeping, wasm heap allocation), and a
  * transformer layer is ~40 kernels, so a single retrieval turn spent ~15 ms in overhead for ~1 ms of arithmetic.
  * Here products go to onnxruntime's MLAS sgemm (synchronous, `nativeMatMul`; a JavaScript loop when it is
- * unavailable) and everything else is a plain loop over the rows. Weights are copied once when freezing: a frozen
- * module does not follow later training of its source (freeze again).
+ * unavailable) and everything else is a plain loop over the rows; a whole pre-norm block runs as one onnxruntime
+ * graph when onnxruntime loads (`native-block.ts`). Weights are copied once when freezing: a frozen module does not
+ * follow later training of its source (freeze again).
  *
  * Activations are row-major `[rows, features]`; a sequence batch `[batch, tokens, features]` is
  * `rows = batch · tokens`.
@@ -121,8 +123,10 @@ const MASKED_SCORE = -1e9;
 
 /** Multi-head self-attention (no rotary, as many key/value heads as query heads), query/key/value in one product. */
 export class FrozenSelfAttention {
-  private readonly projection: Float32Array;
-  private readonly projectionBias: Float32Array | undefined;
+  /** `[dim, 3·dim]`: the query, key and value weights side by side. */
+  readonly projection: Float32Array;
+  /** `[3·dim]` */
+  readonly projectionBias: Float32Array | undefined;
   readonly output: FrozenLinear;
   readonly dim: number;
   readonly heads: number;
@@ -302,14 +306,10 @@ export class FrozenFeedForward {
  * TransformerBlock and MAI's aggregation layers (on their query + text path) both freeze to it.
  */
 export class FrozenPreNormBlock {
-  constructor(
-    readonly parts: {
-      selfNorm: FrozenLayerNorm;
-      selfAttention: FrozenSelfAttention;
-      feedForwardNorm: FrozenLayerNorm;
-      feedForward: FrozenFeedForward;
-    },
-  ) {}
+  /** The block as one onnxruntime graph (`native-block.ts`), made on first use; null when it cannot load. */
+  private native: NativePreNormBlock | null | undefined;
+
+  constructor(readonly parts: PreNormBlockParts) {}
 
   /**
    * @param x `[batch, tokens, dim]` @param keyMask `[batch, tokens]`
@@ -323,6 +323,16 @@ export class FrozenPreNormBlock {
     keyMask?: ArrayLike<number>,
     queries: readonly [number, number] = [0, tokens],
   ): Float32Array {
+    if (nativeMatMul()) {
+      if (this.native === undefined) {
+        try {
+          this.native = new NativePreNormBlock(this.parts);
+        } catch {
+          this.native = null;
+        }
+      }
+      if (this.native) return this.native.apply(x, batch, tokens, keyMask, queries);
+    }
     const { selfNorm, selfAttention, feedForwardNorm, feedForward } = this.parts;
     const [first, end] = queries;
     const kept = end - first;

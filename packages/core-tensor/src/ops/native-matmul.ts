@@ -1,19 +1,15 @@
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import type * as Ort from 'onnxruntime-node';
+import { type OrtSession, ortBinding, SINGLE_THREAD_WORK } from './ort-binding';
 
 /**
  * Matrix products on onnxruntime's MLAS sgemm, called synchronously, so that tfjs kernels (which are synchronous)
  * can use them inside autodiff.
  *
  * Why: tfjs-wasm reaches ~12 GFLOP/s on one core for plain 2-D products and ~1.3 GFLOP/s for batched ones (its
- * scalar slow path), while MLAS reaches 20–60 GFLOP/s per core on both and uses every core. onnxruntime-node's public
- * `InferenceSession.run` is asynchronous, but its native binding's `run` is synchronous (the public one only defers
- * it with setImmediate); we build one-node ONNX graphs (Gemm / com.microsoft FusedMatMul) with free dimensions and
- * call that binding directly. onnxruntime-node has no `exports` map, so `dist/binding.js` is reachable; if a future
- * version moves it, `nativeMatMul()` reports unavailable and callers stay on tfjs kernels.
+ * scalar slow path), while MLAS reaches 20–60 GFLOP/s per core on both and uses every core. We build one-node ONNX
+ * graphs (Gemm / com.microsoft FusedMatMul) with free dimensions and run them through onnxruntime-node's synchronous
+ * binding (`ort-binding.ts`); if it cannot load, `nativeMatMul()` reports unavailable and callers stay on tfjs
+ * kernels.
  *
  * CIR_NATIVE_MATMUL=0 turns it off, =1 sends every product to it (by default small ones stay on tfjs, see
  * `matmul.ts`); CIR_NATIVE_MATMUL_THREADS sets the thread count (default: all cores).
@@ -50,21 +46,6 @@ export interface NativeMatMul {
   ): Float32Array;
 }
 
-interface BindingSession {
-  loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
-  run(
-    feeds: Record<string, Ort.Tensor>,
-    fetches: Record<string, Ort.Tensor | null>,
-    options: object,
-  ): Record<string, Ort.Tensor>;
-}
-
-interface Binding {
-  binding: { InferenceSession: new () => BindingSession };
-  initOrt(): void;
-}
-
-const require = createRequire(import.meta.url);
 let loaded: { native: NativeMatMul } | { problem: string } | undefined;
 
 function productModel(rank: 2 | 3, transposeA: boolean, transposeB: boolean): Uint8Array {
@@ -104,38 +85,20 @@ function productModel(rank: 2 | 3, transposeA: boolean, transposeB: boolean): Ui
   }).finish();
 }
 
-/** Multiply-adds below which a product runs single-threaded (~0.2 ms on one core here). */
-const SMALL_PRODUCT = 1 << 22;
-
 function load(): NativeMatMul {
-  const ort = require('onnxruntime-node') as typeof Ort;
-  const { binding, initOrt } = require(
-    join(dirname(require.resolve('onnxruntime-node')), 'binding.js'),
-  ) as Binding;
-  initOrt();
-  const requested = Number(process.env.CIR_NATIVE_MATMUL_THREADS);
-  const threads = Number.isInteger(requested) && requested > 0 ? requested : availableParallelism();
-  const sessions = new Map<string, BindingSession>();
+  const ort = ortBinding();
+  const { threads } = ort;
+  const sessions = new Map<string, OrtSession>();
   const session = (
     rank: 2 | 3,
     transposeA: boolean,
     transposeB: boolean,
     sessionThreads: number,
-  ): BindingSession => {
+  ): OrtSession => {
     const key = `${rank}${+transposeA}${+transposeB}/${sessionThreads}`;
     let created = sessions.get(key);
     if (!created) {
-      const bytes = productModel(rank, transposeA, transposeB);
-      created = new binding.InferenceSession();
-      created.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-        executionProviders: [{ name: 'cpu' }],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: sessionThreads,
-        interOpNumThreads: 1,
-        // Idle pool threads sleep instead of spinning: tfjs runs between products on the main thread, and
-        // spinning workers would take the cores it needs (and those of other processes).
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
+      created = ort.createSession(productModel(rank, transposeA, transposeB), sessionThreads);
       sessions.set(key, created);
     }
     return created;
@@ -154,7 +117,7 @@ function load(): NativeMatMul {
   ): Float32Array =>
     // Small products run on the calling thread: waking the pool costs more than it saves (and a sleeping worker
     // on a busy core can take milliseconds to answer).
-    session(rank, transposeA, transposeB, products < SMALL_PRODUCT ? 1 : threads).run(
+    session(rank, transposeA, transposeB, products < SINGLE_THREAD_WORK ? 1 : threads).run(
       { a: new ort.Tensor('float32', a, aShape), b: new ort.Tensor('float32', b, bShape) },
       // A preallocated output is written in place by the binding.
       { y: out ? new ort.Tensor('float32', out, outShape) : null },

@@ -1,4 +1,5 @@
 import {
+  applyBlocksPacked,
   copyTokens,
   Embedding,
   FrozenLayerNorm,
@@ -259,7 +260,8 @@ export class FrozenTextTower {
       const position = (row % tokens) * width;
       for (let d = 0; d < width; d++) hidden[row * width + d] = words[word + d]! + positions[position + d]!;
     }
-    for (const block of blocks) hidden = block.apply(hidden, batch, tokens, mask);
+    // Only the real tokens go through the blocks (states at padding are zero; they are masked everywhere).
+    hidden = applyBlocksPacked(blocks, hidden, batch, tokens, mask);
     const states = finalNorm.apply(hidden, batch * tokens);
     const first = new Float32Array(batch * width);
     copyTokens(states, tokens, 0, first, 1, 0, batch, 1, width);

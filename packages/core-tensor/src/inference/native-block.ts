@@ -1,0 +1,246 @@
+import onnxProto from 'onnx-proto';
+import { type OrtSession, ortBinding, SINGLE_THREAD_WORK } from '../ops/ort-binding';
+import type { FrozenFeedForward, FrozenLayerNorm, FrozenSelfAttention } from './frozen';
+
+/**
+ * A frozen pre-norm transformer block as one onnxruntime graph: LayerNorm → QKV → masked multi-head attention
+ * (queries: a range of positions, keys: every token) → output projection + residual → LayerNorm → FFN with exact
+ * GELU (com.microsoft Gelu) + residual; the weights are the graph's initializers. `FrozenPreNormBlock` runs it
+ * whenever the native products are available (`nativeMatMul()`), else its JavaScript loops.
+ *
+ * Why: one call does what the JavaScript path does in ~40 loops and 5 product calls, with vectorised softmax,
+ * LayerNorm and GELU, fused by onnxruntime: measured 3–5× faster per block here (32 × 31 tokens, d = 128, 4 heads,
+ * FFN ×4: 7.3 ms vs 19.7 ms on one thread; 79 tokens: 20 ms vs 80 ms), and the same values to ~1e-5.
+ */
+export interface PreNormBlockParts {
+  selfNorm: FrozenLayerNorm;
+  selfAttention: FrozenSelfAttention;
+  feedForwardNorm: FrozenLayerNorm;
+  feedForward: FrozenFeedForward;
+}
+
+/** Masked scores: the constant the tfjs attention and the JavaScript path add. */
+const MASKED_SCORE = -1e9;
+
+type Node = onnxProto.onnx.INodeProto;
+type Initializer = onnxProto.onnx.ITensorProto;
+
+/** The ONNX model of `parts` with inputs x `[B, T, dim]`, maskBias `[B, 1, 1, T]`, first `[1]`, end `[1]` (int64). */
+export function preNormBlockModel(parts: PreNormBlockParts): Uint8Array {
+  const { onnx } = onnxProto;
+  const { FLOAT, INT64 } = onnx.TensorProto.DataType;
+  const { INT, INTS } = onnx.AttributeProto.AttributeType;
+  const { selfNorm, selfAttention, feedForwardNorm, feedForward } = parts;
+  const { dim, heads } = selfAttention;
+  const headDim = dim / heads;
+  const hidden = feedForward.up.outFeatures;
+  const initializers: Initializer[] = [];
+  const floats = (name: string, data: Float32Array, dims: number[]): string => {
+    initializers.push({
+      name,
+      dataType: FLOAT,
+      dims,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  };
+  const longs = (name: string, values: number[]): string => {
+    initializers.push({
+      name,
+      dataType: INT64,
+      dims: [values.length],
+      rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer),
+    });
+    return name;
+  };
+  const nodes: Node[] = [];
+  const node = (
+    opType: string,
+    input: string[],
+    output: string,
+    attribute: object[] = [],
+    domain?: string,
+  ) => {
+    nodes.push({ opType, input, output: [output], attribute, ...(domain && { domain }) });
+    return output;
+  };
+  const layerNorm = (input: string, norm: FrozenLayerNorm, name: string) =>
+    node(
+      'LayerNormalization',
+      [input, floats(`${name}.gamma`, norm.gamma, [dim]), floats(`${name}.beta`, norm.beta, [dim])],
+      `${name}.out`,
+      [
+        { name: 'axis', type: INT, i: -1 },
+        { name: 'epsilon', type: onnx.AttributeProto.AttributeType.FLOAT, f: norm.epsilon },
+      ],
+    );
+  /** x · weight (+ bias) */
+  const linear = (
+    input: string,
+    weight: Float32Array,
+    bias: Float32Array | undefined,
+    shape: number[],
+    name: string,
+  ) => {
+    const product = node('MatMul', [input, floats(`${name}.weight`, weight, shape)], `${name}.product`);
+    return bias ? node('Add', [product, floats(`${name}.bias`, bias, [shape[1]!])], `${name}.out`) : product;
+  };
+  const transpose = (input: string, perm: number[], output: string) =>
+    node('Transpose', [input], output, [{ name: 'perm', type: INTS, ints: perm }]);
+  longs('axis0', [0]);
+  longs('axis1', [1]);
+  longs('axis2', [2]);
+
+  const normed = layerNorm('x', selfNorm, 'self_norm');
+  const qkv = linear(normed, selfAttention.projection, selfAttention.projectionBias, [dim, 3 * dim], 'qkv');
+  // [B, T, 3·dim] → [3, B, heads, T, headDim] → q, k, v [B, heads, T, headDim]
+  const split = transpose(
+    node('Reshape', [qkv, longs('qkv_shape', [0, 0, 3, heads, headDim])], 'qkv5'),
+    [2, 0, 3, 1, 4],
+    'qkv_heads',
+  );
+  nodes.push({
+    opType: 'Split',
+    input: [split],
+    output: ['q_all1', 'k1', 'v1'],
+    attribute: [{ name: 'axis', type: INT, i: 0 }],
+  });
+  const [qAll, k, v] = ['q_all', 'k', 'v'].map((name) => node('Squeeze', [`${name}1`, 'axis0'], name)) as [
+    string,
+    string,
+    string,
+  ];
+  const q = node('Slice', [qAll, 'first', 'end', 'axis2'], 'q');
+  const scores = node(
+    'Add',
+    [
+      node(
+        'Mul',
+        [
+          node('MatMul', [q, transpose(k, [0, 1, 3, 2], 'k_t')], 'scores_raw'),
+          floats('scale', Float32Array.of(1 / Math.sqrt(headDim)), []),
+        ],
+        'scores_scaled',
+      ),
+      'maskBias',
+    ],
+    'scores',
+  );
+  const weights = node('Softmax', [scores], 'attention_weights', [{ name: 'axis', type: INT, i: -1 }]);
+  // [B, heads, Q, headDim] → [B, Q, dim]
+  const mixed = node(
+    'Reshape',
+    [
+      transpose(node('MatMul', [weights, v], 'mixed_heads'), [0, 2, 1, 3], 'mixed_t'),
+      longs('mixed_shape', [0, 0, dim]),
+    ],
+    'mixed',
+  );
+  const { output } = selfAttention;
+  const attended = linear(mixed, output.weight, output.bias, [dim, dim], 'attention_output');
+  const residual = node(
+    'Add',
+    [attended, node('Slice', ['x', 'first', 'end', 'axis1'], 'x_kept')],
+    'residual',
+  );
+  const { up, down } = feedForward;
+  const activated = node(
+    'Gelu',
+    [
+      linear(
+        layerNorm(residual, feedForwardNorm, 'feed_forward_norm'),
+        up.weight,
+        up.bias,
+        [dim, hidden],
+        'up',
+      ),
+    ],
+    'gelu',
+    [],
+    'com.microsoft',
+  );
+  node('Add', [linear(activated, down.weight, down.bias, [hidden, dim], 'down'), residual], 'y');
+
+  const value = (name: string, elemType: number, dims: (number | string)[]) => ({
+    name,
+    type: {
+      tensorType: {
+        elemType,
+        shape: {
+          dim: dims.map((size) => (typeof size === 'string' ? { dimParam: size } : { dimValue: size })),
+        },
+      },
+    },
+  });
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    producerName: '@cir/core-tensor',
+    graph: {
+      name: 'pre_norm_block',
+      node: nodes,
+      initializer: initializers,
+      input: [
+        value('x', FLOAT, ['batch', 'tokens', dim]),
+        value('maskBias', FLOAT, ['batch', 1, 1, 'tokens']),
+        value('first', INT64, [1]),
+        value('end', INT64, [1]),
+      ],
+      output: [value('y', FLOAT, ['batch', 'queries', dim])],
+    },
+  }).finish();
+}
+
+/** `PreNormBlockParts` on onnxruntime: one session on the calling thread (small calls), one on every core. */
+export class NativePreNormBlock {
+  private readonly sessions: OrtSession[] = [];
+  private readonly model: Uint8Array;
+  private readonly dim: number;
+  /** Multiply-adds of one token through the block. */
+  private readonly workPerToken: number;
+
+  /** @throws when onnxruntime-node cannot load */
+  constructor(parts: PreNormBlockParts) {
+    ortBinding();
+    this.model = preNormBlockModel(parts);
+    const { dim } = parts.selfAttention;
+    this.dim = dim;
+    this.workPerToken = 4 * dim * dim + 2 * dim * parts.feedForward.up.outFeatures;
+  }
+
+  /** Same contract as `FrozenPreNormBlock.apply`. */
+  apply(
+    x: Float32Array,
+    batch: number,
+    tokens: number,
+    keyMask: ArrayLike<number> | undefined,
+    queries: readonly [number, number],
+  ): Float32Array {
+    const { Tensor, threads } = ortBinding();
+    const { dim } = this;
+    const [first, end] = queries;
+    if (batch === 0 || end <= first) return new Float32Array(0);
+    const maskBias = new Float32Array(batch * tokens);
+    if (keyMask)
+      for (let index = 0; index < maskBias.length; index++)
+        if (!keyMask[index]) maskBias[index] = MASKED_SCORE;
+    const multi = batch * tokens * this.workPerToken >= SINGLE_THREAD_WORK && threads > 1;
+    const session = (this.sessions[multi ? 1 : 0] ??= ortBinding().createSession(
+      this.model,
+      multi ? threads : 1,
+    ));
+    return session.run(
+      {
+        x: new Tensor('float32', x.subarray(0, batch * tokens * dim), [batch, tokens, dim]),
+        maskBias: new Tensor('float32', maskBias, [batch, 1, 1, tokens]),
+        first: new Tensor('int64', BigInt64Array.of(BigInt(first)), [1]),
+        end: new Tensor('int64', BigInt64Array.of(BigInt(end)), [1]),
+      },
+      { y: null },
+      {},
+    ).y!.data as Float32Array;
+  }
+}
