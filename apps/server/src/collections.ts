@@ -14,6 +14,7 @@ import {
   readCollectionManifest,
 } from './collection-files';
 import { badRequest, conflict, notFound } from './errors';
+import { RetrieverLease } from './retriever-lease';
 import { COLLECTION_NAME_PATTERN } from './schemas';
 
 export type CollectionStatus = 'ready' | 'building' | 'failed';
@@ -38,6 +39,8 @@ export interface ServedCollection {
   builtAt: string;
   directory: string;
   retriever: ComposedRetriever;
+  /** Disposes the retriever once neither the collection nor any session uses it. */
+  lease: RetrieverLease;
   items: readonly CollectionItem[];
   byId: ReadonlyMap<string, CollectionItem>;
 }
@@ -201,7 +204,7 @@ export class CollectionRegistry {
 
   /** Forgets a collection now and deletes its folder once any running build of it has finished. */
   delete(name: string): void {
-    this.require(name);
+    this.require(name).served?.lease.retire();
     this.collections.delete(name);
     this.enqueue(name, () => rm(join(this.root, name), { recursive: true, force: true }));
   }
@@ -272,7 +275,11 @@ export class CollectionRegistry {
         collection.buildingItems = list.length;
         const method = collection.method;
         const served = await this.build(collection.name, method, list);
+        const previous = collection.served;
         collection.served = served;
+        previous?.lease.retire();
+        // Deleted while building: nobody will serve the new state.
+        if (this.collections.get(collection.name) !== collection) served.lease.retire();
         collection.stored = served.items;
         collection.error = undefined;
         this.options.log?.info({ collection: collection.name, items: list.length }, 'collection built');
@@ -291,6 +298,22 @@ export class CollectionRegistry {
     if (sources.length === 0) throw new Error('no images to build from');
     const directory = join(this.root, name);
     const retriever = await this.options.provider.create(method);
+    try {
+      return await this.buildWith(retriever, name, method, directory, sources);
+    } catch (error) {
+      // Not served: free it now.
+      retriever.dispose?.();
+      throw error;
+    }
+  }
+
+  private async buildWith(
+    retriever: ComposedRetriever,
+    name: string,
+    method: string,
+    directory: string,
+    sources: ImageSource[],
+  ): Promise<ServedCollection> {
     const builtAt = new Date().toISOString();
     let items: CollectionItem[] = [];
     await replaceDirectory(directory, async (temporary) => {
@@ -359,7 +382,12 @@ export class CollectionRegistry {
       collection.method = manifest.method;
       collection.stored = manifest.items;
       const retriever = await this.options.provider.create(manifest.method);
-      await retriever.load(join(directory, RETRIEVER_FOLDER));
+      try {
+        await retriever.load(join(directory, RETRIEVER_FOLDER));
+      } catch (error) {
+        retriever.dispose?.();
+        throw error;
+      }
       collection.served = served(
         name,
         manifest.method,
@@ -390,6 +418,7 @@ function served(
     builtAt,
     directory,
     retriever,
+    lease: new RetrieverLease(retriever),
     items,
     byId: new Map(items.map((item) => [item.id, item])),
   };

@@ -147,7 +147,10 @@ describe('a shopper’s conversation', () => {
 
     expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${id}` })).statusCode).toBe(204);
     expectError(await app.inject({ method: 'GET', url: `/v1/sessions/${id}` }), 404);
+    const served = app.collections.servedForSession('happy');
     expect((await app.inject({ method: 'DELETE', url: '/v1/collections/happy' })).statusCode).toBe(204);
+    // No session left on it: the deleted collection's retriever (its model's tensors) is freed at once.
+    expect(served.lease.isDisposed).toBe(true);
     expectError(await app.inject({ method: 'GET', url: '/v1/collections/happy' }), 404);
     await app.collections.whenIdle('happy');
     await expect(readFile(join(dataDir, 'collections', 'happy', 'collection.json'))).rejects.toThrow(
@@ -155,7 +158,8 @@ describe('a shopper’s conversation', () => {
     );
   });
 
-  it('serves the previous state while a rebuild runs, then the rebuilt one', async () => {
+  it('serves the previous state while a rebuild runs, then the rebuilt one; frees the old one after its last session', async () => {
+    const previous = app.collections.servedForSession('shop');
     const { payload, headers } = await multipart(
       [{ name: 'red square.png', bytes: await solidPng(32, [220, 20, 20]) }],
       {
@@ -186,6 +190,19 @@ describe('a shopper’s conversation', () => {
       payload: { referenceId: 'red-square', text: 'in blue' },
     });
     expect(withNewItem.statusCode).toBe(200);
+
+    // The session opened during the rebuild stays on the previous state, which stays allocated until it ends.
+    expect(app.collections.servedForSession('shop')).not.toBe(previous);
+    expect(previous.lease.isDisposed).toBe(false);
+    const onPrevious = await app.inject({
+      method: 'POST',
+      url: `/v1/sessions/${id}/turns`,
+      payload: { text: 'lighter' },
+    });
+    expect(onPrevious.statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${id}` })).statusCode).toBe(204);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(previous.lease.isDisposed).toBe(true);
   });
 });
 

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fakeProvider } from './__fixtures__/fake-provider';
 import { expectError, expectHealthy, waitUntilBuilt } from './__fixtures__/requests';
 import { multipart, solidPng } from './__fixtures__/uploads';
+import { RetrieverLease } from './retriever-lease';
 import { type CirServer, createServer, type ServerOptions, startServer } from './server';
 import { SessionRegistry } from './sessions';
 
@@ -69,6 +70,7 @@ describe('session lifetime', () => {
   it('sweeps expired sessions on a timer, without any request', async () => {
     let now = 0;
     const registry = new SessionRegistry({ ttlMs: 40, now: () => now });
+    const retriever = await fakeProvider().create('fake');
     const collection = {
       name: 'c',
       method: 'fake',
@@ -76,14 +78,21 @@ describe('session lifetime', () => {
       directory: '',
       items: [],
       byId: new Map(),
-      retriever: await fakeProvider().create('fake'),
+      retriever,
+      lease: new RetrieverLease(retriever),
     };
     registry.open(collection);
     registry.open(collection);
     expect(registry.size).toBe(2);
+    // The collection let go of this state (a rebuild): its sessions still hold it.
+    collection.lease.retire();
+    expect(collection.lease.isDisposed).toBe(false);
     now = 100;
     await sleep(60);
     expect(registry.size).toBe(0);
+    // Swept: the last users are gone, so the retriever is freed.
+    expect(collection.lease.isDisposed).toBe(true);
+    expect((retriever as { disposals?: number }).disposals).toBe(1);
     registry.close();
   });
 

@@ -47,12 +47,22 @@ class ServerSession {
   lastUsed: number;
   private queue: Promise<unknown> = Promise.resolve();
 
+  private ended = false;
+
   constructor(
     readonly collection: ServedCollection,
     readonly retrieval: RetrievalSession,
     now: number,
   ) {
     this.lastUsed = now;
+    collection.lease.acquire();
+  }
+
+  /** Lets go of the collection state once the requests already queued have run (they still use its retriever). */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    void this.queue.then(() => this.collection.lease.release());
   }
 
   /** Runs `work` after the session's earlier requests. */
@@ -179,23 +189,27 @@ export class SessionRegistry {
   }
 
   delete(id: string): void {
-    this.require(id);
-    this.sessions.delete(id);
+    this.remove(id, this.require(id));
   }
 
   /** Forgets the sessions of a deleted collection. */
   deleteForCollection(name: string): void {
-    for (const [id, session] of this.sessions) if (session.collection.name === name) this.sessions.delete(id);
+    for (const [id, session] of this.sessions) if (session.collection.name === name) this.remove(id, session);
   }
 
   sweep(): void {
     const oldest = this.now() - this.ttlMs;
-    for (const [id, session] of this.sessions) if (session.lastUsed < oldest) this.sessions.delete(id);
+    for (const [id, session] of this.sessions) if (session.lastUsed < oldest) this.remove(id, session);
   }
 
   close(): void {
     clearInterval(this.timer);
-    this.sessions.clear();
+    for (const [id, session] of this.sessions) this.remove(id, session);
+  }
+
+  private remove(id: string, session: ServerSession): void {
+    this.sessions.delete(id);
+    session.end();
   }
 
   /** A session, its idle clock restarted; an expired one is gone even if no sweep has run yet. */

@@ -56,6 +56,12 @@ export interface ComposedRetriever {
   openSession(): RetrievalSession;
   save(directory: string): Promise<void>;
   load(directory: string): Promise<void>;
+  /**
+   * Frees what the garbage collector does not (a model's tfjs tensors); the retriever and its sessions are unusable
+   * afterwards. Optional: retrievers that hold only JavaScript memory need none. The server calls it when a
+   * rebuilt or deleted collection's last session has ended.
+   */
+  dispose?(): void;
 }
 
 /**

@@ -242,6 +242,17 @@ export class MaiRetriever implements ComposedRetriever {
     this.tokens = await GalleryTokens.load(join(directory, ITEMS_FILE), this.encoder.id);
   }
 
+  /**
+   * Frees the model's tensors (the model given to the constructor: dispose only a retriever that owns it) and the
+   * gallery; the encoder, shared by other retrievers, stays.
+   */
+  dispose(): void {
+    this.model.dispose();
+    this.batcher.invalidate();
+    this.store = undefined;
+    this.tokens = undefined;
+  }
+
   /** Loads a trained MAI model folder with its encoder (a mini encoder folder). */
   static async fromFolders(modelDirectory: string, encoderDirectory: string): Promise<MaiRetriever> {
     const encoder = await MiniClipEncoder.load(encoderDirectory);

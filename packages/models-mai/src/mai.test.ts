@@ -202,6 +202,14 @@ describe('MaiRetriever', () => {
     await b.rollback(1);
     expect((await b.turn({ text: '1. is blue' })).turn).toBe(2);
     expect(b.history()[1]!.referenceId).toBe(results[0]!.results[0]!.id);
+
+    // dispose frees the model's tensors; the retriever then refuses new sessions instead of failing later.
+    const tensors = tf.memory().numTensors;
+    const parameters = loaded.model.namedParameters().size;
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(tensors - parameters);
+    expect(() => loaded.openSession()).toThrow(/encode or load a gallery/);
+    original.dispose();
   });
 });
 

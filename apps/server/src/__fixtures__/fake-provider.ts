@@ -33,6 +33,8 @@ export function fakeProvider(options: FakeProviderOptions = {}): RetrieverProvid
 
 class FakeRetriever implements ComposedRetriever {
   ids: string[] = [];
+  /** How often `dispose` was called (the server must call it once, after the last user). */
+  disposals = 0;
 
   constructor(
     readonly name: string,
@@ -57,6 +59,10 @@ class FakeRetriever implements ComposedRetriever {
 
   async load(directory: string): Promise<void> {
     this.ids = JSON.parse(await readFile(join(directory, 'fake.json'), 'utf8'));
+  }
+
+  dispose(): void {
+    this.disposals++;
   }
 }
 

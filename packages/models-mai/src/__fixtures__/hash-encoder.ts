@@ -1,10 +1,12 @@
+import { basename } from 'node:path';
 import { hashString, Rng } from '@cir/core-tensor';
 import type { EncodedBatch } from '@cir/encoders';
 import type { TokenEncoder } from '../features';
 
 /**
- * A deterministic stand-in for a frozen encoder, for fast tests: an image's patch tokens are seeded by its path;
- * a text's word tokens by each word, so equal words give equal tokens (as a real encoder's word states would
+ * A deterministic stand-in for a frozen encoder, for fast tests: an image's patch tokens are seeded by its file
+ * name (not its whole path, which holds a test's random temporary folder: tests would get other data each run); a
+ * text's word tokens by each word, so equal words give equal tokens (as a real encoder's word states would
  * roughly do), padded to `textTokens`.
  */
 export function hashEncoder(
@@ -24,7 +26,9 @@ export function hashEncoder(
       const tokens = new Float32Array(sources.length * patches * dim);
       const pooled = new Float32Array(sources.length * dim);
       sources.forEach((source, row) => {
-        const rng = new Rng(hashString(typeof source === 'string' ? source : String(source.length)));
+        const rng = new Rng(
+          hashString(typeof source === 'string' ? basename(source) : String(source.length)),
+        );
         tokens.set(rng.normalArray(patches * dim), row * patches * dim);
         pooled.set(tokens.subarray(row * patches * dim, row * patches * dim + dim), row * dim);
       });
