@@ -54,7 +54,7 @@ export {
 } from './inference/frozen';
 export type { PreNormBlockParts } from './inference/native-block';
 export { NativePreNormBlock } from './inference/native-block';
-export { applyBlocksPacked, lengthGroups } from './inference/packed-blocks';
+export { applyBlocksPacked, applyBlocksPadded, lengthGroups } from './inference/packed-blocks';
 export type { AttentionCallOptions, MultiHeadAttentionOptions } from './nn/attention';
 export { MultiHeadAttention } from './nn/attention';
 export { Embedding } from './nn/embedding';

@@ -5,7 +5,7 @@ import { TransformerBlock } from '../nn/transformer-block';
 import { Rng } from '../rng';
 import { randomTensor } from '../test-helpers';
 import type { FrozenPreNormBlock } from './frozen';
-import { applyBlocksPacked, lengthGroups } from './packed-blocks';
+import { applyBlocksPacked, lengthGroups, applyBlocksPadded as padded } from './packed-blocks';
 
 beforeAll(async () => {
   await initBackend();
@@ -23,28 +23,6 @@ function frozenStack(dim: number, layers: number): FrozenPreNormBlock[] {
     }
     return block.freeze();
   });
-}
-
-/** The stack on the padded batch, layer by layer. */
-function padded(
-  blocks: FrozenPreNormBlock[],
-  x: Float32Array,
-  batch: number,
-  tokens: number,
-  mask: Uint8Array,
-  outputs: readonly [number, number],
-): Float32Array {
-  let sequence = x;
-  blocks.forEach((block, index) => {
-    sequence = block.apply(
-      sequence,
-      batch,
-      tokens,
-      mask,
-      index === blocks.length - 1 ? outputs : [0, tokens],
-    );
-  });
-  return sequence;
 }
 
 /** Rows of `[batch, count, dim]` at real positions only (the packed result is zero elsewhere). */

@@ -37,8 +37,30 @@ export function lengthGroups(lengths: readonly number[], callCost = CALL_COST_TO
   return ends;
 }
 
+/** `blocks` applied in turn to the padded batch x `[batch, tokens, dim]`, the last one computing only `outputs`. */
+export function applyBlocksPadded(
+  blocks: readonly FrozenPreNormBlock[],
+  x: Float32Array,
+  batch: number,
+  tokens: number,
+  mask: ArrayLike<number> | undefined,
+  outputs: readonly [number, number] = [0, tokens],
+): Float32Array {
+  let sequence = x;
+  blocks.forEach((block, index) => {
+    sequence = block.apply(
+      sequence,
+      batch,
+      tokens,
+      mask,
+      index === blocks.length - 1 ? outputs : [0, tokens],
+    );
+  });
+  return sequence;
+}
+
 /**
- * `blocks` applied in turn to x `[batch, tokens, dim]`, the last one computing only `outputs`.
+ * `blocks` applied in turn to x `[batch, tokens, dim]`, the last one computing only `outputs`, over real tokens only.
  * @param mask `[batch, tokens]`, 1 = real token (all real when absent)
  * @param outputs positions `[start, end)` of the result (all by default). A range other than all tokens is packed
  *   only when every row's positions before `end` are real (so that they keep their places); otherwise the batch
@@ -55,19 +77,7 @@ export function applyBlocksPacked(
   outputs: readonly [number, number] = [0, tokens],
 ): Float32Array {
   const dim = x.length / Math.max(batch * tokens, 1);
-  const padded = (): Float32Array => {
-    let sequence: Float32Array = x;
-    blocks.forEach((block, index) => {
-      sequence = block.apply(
-        sequence,
-        batch,
-        tokens,
-        mask,
-        index === blocks.length - 1 ? outputs : [0, tokens],
-      );
-    });
-    return sequence;
-  };
+  const padded = () => applyBlocksPadded(blocks, x, batch, tokens, mask, outputs);
   const [first, end] = outputs;
   const all = first === 0 && end === tokens;
   if (!mask || blocks.length === 0 || batch === 0) return padded();
