@@ -113,13 +113,14 @@ export function applyBlocksPacked(
         packedMask[target++] = 1;
       }
     });
-    const uniform = rows.every((row) => lengths[row] === longest);
-    let sequence: Float32Array = packed;
-    blocks.forEach((block, index) => {
-      const range =
-        index < blocks.length - 1 ? ([0, longest] as const) : all ? ([0, longest] as const) : outputs;
-      sequence = block.apply(sequence, rows.length, longest, uniform ? undefined : packedMask, range);
-    });
+    const sequence = applyBlocksPadded(
+      blocks,
+      packed,
+      rows.length,
+      longest,
+      rows.every((row) => lengths[row] === longest) ? undefined : packedMask,
+      all ? [0, longest] : outputs,
+    );
     rows.forEach((row, index) => {
       if (!all) {
         out.set(sequence.subarray(index * kept * dim, (index + 1) * kept * dim), row * kept * dim);
