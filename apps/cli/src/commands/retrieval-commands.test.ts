@@ -2,9 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCatalogFolder } from '@cir/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The server's test world: a 210-picture catalog and a tiny trained mini encoder, made in a few seconds.
-import { createTinyWorld, type TinyWorld } from '../../../server/src/__fixtures__/tiny-world';
+import { createTinyWorld, type TinyWorld } from '@cir/server/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-helpers';
 
 let world: TinyWorld;
