@@ -13,7 +13,7 @@ export { CollectionRegistry } from './collections';
 export type { ErrorBody } from './errors';
 export { ApiError } from './errors';
 export type { LoadTestOptions, LoadTestResult } from './load-test';
-export { peakRssMb, runLoadTest } from './load-test';
+export { peakRssMb, processCpuMs, runLoadTest } from './load-test';
 export { COLLECTION_NAME_PATTERN } from './schemas';
 export type { CirServer, ServerOptions, StartedServer, StartServerOptions } from './server';
 export { createServer, startServer } from './server';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
-import { runLoadTest } from './load-test';
+import { processCpuMs, runLoadTest } from './load-test';
 import { type StartedServer, startServer } from './server';
 
 let world: TinyWorld;
@@ -46,9 +46,25 @@ describe('runLoadTest', () => {
     expect(result.turns).toBeGreaterThan(4);
     expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
     expect(result.peakRssMb).toBeGreaterThan(10);
+    // The server runs in this process here, so its CPU per turn includes the generator's.
+    expect(result.cpuMsPerTurn!.generator).toBeGreaterThan(0);
+    expect(result.cpuMsPerTurn!.server).toBeGreaterThanOrEqual(result.cpuMsPerTurn!.generator * 0.5);
     // Deleted sessions are gone: at most one open session per shopper remains.
     expect(server.app.sessions.size).toBeLessThanOrEqual(4);
   }, 60_000);
+
+  it.skipIf(process.platform !== 'linux')(
+    'reads a process’s CPU time from /proc, and nothing for a process that does not exist',
+    () => {
+      const before = processCpuMs(process.pid)!;
+      let spin = 0;
+      for (const started = Date.now(); Date.now() - started < 60; ) spin++;
+      expect(spin).toBeGreaterThan(0);
+      // Clock ticks are 10 ms: 60 ms of spinning shows as at least 30.
+      expect(processCpuMs(process.pid)! - before).toBeGreaterThanOrEqual(30);
+      expect(processCpuMs(2 ** 30)).toBeUndefined();
+    },
+  );
 
   it('counts failures instead of hiding them (a wrong token answers 401 on every turn)', async () => {
     await expect(

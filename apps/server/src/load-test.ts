@@ -42,6 +42,11 @@ export interface LoadTestResult {
   maxMs: number;
   /** Peak resident memory of the server process, when its pid was given. */
   peakRssMb?: number;
+  /**
+   * CPU time per answered turn, in ms: the server's (when its pid was given; Linux /proc, every thread) and this
+   * load generator's. On a machine whose cores both share, their sum bounds the turns per second.
+   */
+  cpuMsPerTurn?: { server?: number; generator: number };
 }
 
 const DEFAULT_TEXTS = [
@@ -69,6 +74,19 @@ export function peakRssMb(pid: number): number | undefined {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = /VmHWM:\s+(\d+) kB/.exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system, every thread) a process has used, in ms (Linux /proc), or undefined elsewhere. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
+    // utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return undefined;
   }
@@ -167,6 +185,8 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
   };
   const started = performance.now();
   const deadline = started + durationMs;
+  const serverCpuAtStart = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
+  const generatorCpuAtStart = process.cpuUsage();
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const shopper = async (index: number) => {
@@ -209,6 +229,9 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
   const seconds = (performance.now() - started) / 1000;
   const sorted = [...latencies].sort((left, right) => left - right);
   const rss = options.serverPid === undefined ? undefined : peakRssMb(options.serverPid);
+  const serverCpuAtEnd = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
+  const generatorCpu = process.cpuUsage(generatorCpuAtStart);
+  const perTurn = (ms: number) => ms / Math.max(latencies.length, 1);
   return {
     sessions,
     seconds,
@@ -221,5 +244,10 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
     p99Ms: percentile(sorted, 0.99),
     maxMs: sorted.at(-1) ?? Number.NaN,
     ...(rss !== undefined && { peakRssMb: rss }),
+    cpuMsPerTurn: {
+      ...(serverCpuAtStart !== undefined &&
+        serverCpuAtEnd !== undefined && { server: perTurn(serverCpuAtEnd - serverCpuAtStart) }),
+      generator: perTurn((generatorCpu.user + generatorCpu.system) / 1000),
+    },
   };
 }
