@@ -96,6 +96,31 @@ describe('session lifetime', () => {
     registry.close();
   });
 
+  it('releases an expired session found by a request before any sweep', async () => {
+    let now = 0;
+    // The clock passes the TTL by hand; the request finds the session expired before the timer (every 30 s) sweeps.
+    const registry = new SessionRegistry({ ttlMs: 60_000, now: () => now });
+    const retriever = await fakeProvider().create('fake');
+    const lease = new RetrieverLease(retriever);
+    const collection = {
+      name: 'c',
+      method: 'fake',
+      builtAt: '',
+      directory: '',
+      items: [],
+      byId: new Map(),
+      retriever,
+      lease,
+    };
+    const { id } = registry.open(collection);
+    lease.retire();
+    now = 120_000;
+    expect(() => registry.view(id)).toThrow(/may have expired/);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lease.isDisposed).toBe(true);
+    registry.close();
+  });
+
   it('answers 503 once maxSessions sessions are open, and accepts again after one is deleted', async () => {
     const app = await serverWithCollection({ maxSessions: 2 });
     const first = await openSession(app);

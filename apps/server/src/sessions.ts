@@ -216,7 +216,7 @@ export class SessionRegistry {
   private require(id: string): ServerSession {
     const session = this.sessions.get(id);
     if (!session || session.lastUsed < this.now() - this.ttlMs) {
-      this.sessions.delete(id);
+      if (session) this.remove(id, session);
       throw notFound(`session "${id}" does not exist (it may have expired)`);
     }
     session.lastUsed = this.now();
