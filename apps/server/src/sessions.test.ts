@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fakeProvider } from './__fixtures__/fake-provider';
 import { expectError, expectHealthy, waitUntilBuilt } from './__fixtures__/requests';
 import { multipart, solidPng } from './__fixtures__/uploads';
+import type { ServedCollection } from './collections';
 import { RetrieverLease } from './retriever-lease';
 import { type CirServer, createServer, type ServerOptions, startServer } from './server';
 import { SessionRegistry } from './sessions';
@@ -52,6 +53,21 @@ async function openSession(app: CirServer): Promise<string> {
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
+/** A served state of the fake retriever, for the registry alone (no server). */
+async function fakeServedCollection(): Promise<ServedCollection> {
+  const retriever = await fakeProvider().create('fake');
+  return {
+    name: 'c',
+    method: 'fake',
+    builtAt: '',
+    directory: '',
+    items: [],
+    byId: new Map(),
+    retriever,
+    lease: new RetrieverLease(retriever),
+  };
+}
+
 describe('session lifetime', () => {
   it('evicts a session unused for longer than the TTL, and keeps one that is used', async () => {
     const app = await serverWithCollection({ sessionTtlMs: 300 });
@@ -70,17 +86,8 @@ describe('session lifetime', () => {
   it('sweeps expired sessions on a timer, without any request', async () => {
     let now = 0;
     const registry = new SessionRegistry({ ttlMs: 40, now: () => now });
-    const retriever = await fakeProvider().create('fake');
-    const collection = {
-      name: 'c',
-      method: 'fake',
-      builtAt: '',
-      directory: '',
-      items: [],
-      byId: new Map(),
-      retriever,
-      lease: new RetrieverLease(retriever),
-    };
+    const collection = await fakeServedCollection();
+    const { retriever } = collection;
     registry.open(collection);
     registry.open(collection);
     expect(registry.size).toBe(2);
@@ -100,18 +107,8 @@ describe('session lifetime', () => {
     let now = 0;
     // The clock passes the TTL by hand; the request finds the session expired before the timer (every 30 s) sweeps.
     const registry = new SessionRegistry({ ttlMs: 60_000, now: () => now });
-    const retriever = await fakeProvider().create('fake');
-    const lease = new RetrieverLease(retriever);
-    const collection = {
-      name: 'c',
-      method: 'fake',
-      builtAt: '',
-      directory: '',
-      items: [],
-      byId: new Map(),
-      retriever,
-      lease,
-    };
+    const collection = await fakeServedCollection();
+    const { lease } = collection;
     const { id } = registry.open(collection);
     lease.retire();
     now = 120_000;
