@@ -1,4 +1,4 @@
-import type { MultiHeadAttention } from '../nn/attention';
+import { MASKED_SCORE, type MultiHeadAttention } from '../nn/attention';
 import type { FeedForward } from '../nn/feed-forward';
 import type { Linear } from '../nn/linear';
 import type { LayerNorm } from '../nn/normalization';
@@ -117,9 +117,6 @@ export class FrozenLayerNorm {
     );
   }
 }
-
-/** Masked scores: the same constant the tfjs attention adds, so that fully masked rows behave alike. */
-const MASKED_SCORE = -1e9;
 
 /** Multi-head self-attention (no rotary, as many key/value heads as query heads), query/key/value in one product. */
 export class FrozenSelfAttention {

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../backend';
 import { maxAbsDifference } from '../grad-check';
 import { TransformerBlock } from '../nn/transformer-block';
@@ -9,10 +9,6 @@ import { NativePreNormBlock } from './native-block';
 
 beforeAll(async () => {
   await initBackend();
-});
-
-afterEach(() => {
-  delete process.env.CIR_NATIVE_MATMUL;
 });
 
 /** A block whose every parameter matters (non-zero biases and norms). */

@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { MASKED_SCORE } from '../nn/attention';
 import { type OrtSession, ortBinding, SINGLE_THREAD_WORK } from '../ops/ort-binding';
 import type { FrozenFeedForward, FrozenLayerNorm, FrozenSelfAttention } from './frozen';
 
@@ -18,9 +19,6 @@ export interface PreNormBlockParts {
   feedForwardNorm: FrozenLayerNorm;
   feedForward: FrozenFeedForward;
 }
-
-/** Masked scores: the constant the tfjs attention and the JavaScript path add. */
-const MASKED_SCORE = -1e9;
 
 type Node = onnxProto.onnx.INodeProto;
 type Initializer = onnxProto.onnx.ITensorProto;
@@ -219,7 +217,8 @@ export class NativePreNormBlock {
     keyMask: ArrayLike<number> | undefined,
     queries: readonly [number, number],
   ): Float32Array {
-    const { Tensor, threads } = ortBinding();
+    const binding = ortBinding();
+    const { Tensor, threads } = binding;
     const { dim } = this;
     const [first, end] = queries;
     if (batch === 0 || end <= first) return new Float32Array(0);
@@ -228,10 +227,7 @@ export class NativePreNormBlock {
       for (let index = 0; index < maskBias.length; index++)
         if (!keyMask[index]) maskBias[index] = MASKED_SCORE;
     const multi = batch * tokens * this.workPerToken >= SINGLE_THREAD_WORK && threads > 1;
-    const session = (this.sessions[multi ? 1 : 0] ??= ortBinding().createSession(
-      this.model,
-      multi ? threads : 1,
-    ));
+    const session = (this.sessions[multi ? 1 : 0] ??= binding.createSession(this.model, multi ? threads : 1));
     return session.run(
       {
         x: new Tensor('float32', x.subarray(0, batch * tokens * dim), [batch, tokens, dim]),

@@ -30,7 +30,8 @@ export interface AttentionCallOptions {
   positionOffset?: number;
 }
 
-const MASKED_SCORE = -1e9;
+/** Added to the score of a masked key: its softmax weight is exactly zero (the frozen paths add the same). */
+export const MASKED_SCORE = -1e9;
 
 /**
  * Multi-head scaled dot-product attention (Vaswani et al. 2017, eq. 1), self or cross, with key padding masks,
