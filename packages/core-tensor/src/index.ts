@@ -93,6 +93,7 @@ export { layerNormBackward, layerNormForward } from './ops/layer-norm-kernels';
 export { batchMatMul, matMul2d, matMulLastAxis } from './ops/matmul';
 export type { NativeMatMul } from './ops/native-matmul';
 export { nativeMatMul, nativeMatMulProblem } from './ops/native-matmul';
+export { computeThreads, withComputeThreads } from './ops/ort-binding';
 export { concatTokens, copyTokens, sliceTokens } from './ops/token-ranges';
 export type { AdamWOptions } from './optim/adamw';
 export { AdamW } from './optim/adamw';

@@ -7,6 +7,7 @@ import {
   replaceDirectory,
   restoreInterruptedReplace,
   tf,
+  withComputeThreads,
   writeSafetensorsFile,
 } from '@cir/core-tensor';
 import { EncoderMismatchError, longestText, MiniClipEncoder } from '@cir/encoders';
@@ -457,7 +458,9 @@ class TurnBatcher {
   private async flush(): Promise<void> {
     const batch = this.pending.splice(0, TurnBatcher.MAX_BATCH);
     try {
-      if (batch.length > 0) await this.compute(batch);
+      // One onnxruntime thread a call: under load the parallelism is across batches and requests (see
+      // withComputeThreads); alone, a batch of 32 turns took the same wall time with one thread as with two.
+      if (batch.length > 0) await withComputeThreads(1, () => this.compute(batch));
     } finally {
       if (this.pending.length > 0) setImmediate(() => void this.flush());
       else this.scheduled = false;

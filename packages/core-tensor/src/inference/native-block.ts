@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { MASKED_SCORE } from '../nn/attention';
-import { type OrtSession, ortBinding, SINGLE_THREAD_WORK } from '../ops/ort-binding';
+import { computeThreads, type OrtSession, ortBinding, SINGLE_THREAD_WORK } from '../ops/ort-binding';
 import type { FrozenFeedForward, FrozenLayerNorm, FrozenSelfAttention } from './frozen';
 
 /**
@@ -192,9 +192,12 @@ export function preNormBlockModel(parts: PreNormBlockParts): Uint8Array {
   }).finish();
 }
 
-/** `PreNormBlockParts` on onnxruntime: one session on the calling thread (small calls), one on every core. */
+/**
+ * `PreNormBlockParts` on onnxruntime: small calls on the calling thread, larger ones on `computeThreads()` threads
+ * (a session per thread count).
+ */
 export class NativePreNormBlock {
-  private readonly sessions: OrtSession[] = [];
+  private readonly sessions = new Map<number, OrtSession>();
   private readonly model: Uint8Array;
   private readonly dim: number;
   /** Multiply-adds of one token through the block. */
@@ -218,7 +221,7 @@ export class NativePreNormBlock {
     queries: readonly [number, number],
   ): Float32Array {
     const binding = ortBinding();
-    const { Tensor, threads } = binding;
+    const { Tensor } = binding;
     const { dim } = this;
     const [first, end] = queries;
     if (batch === 0 || end <= first) return new Float32Array(0);
@@ -226,8 +229,12 @@ export class NativePreNormBlock {
     if (keyMask)
       for (let index = 0; index < maskBias.length; index++)
         if (!keyMask[index]) maskBias[index] = MASKED_SCORE;
-    const multi = batch * tokens * this.workPerToken >= SINGLE_THREAD_WORK && threads > 1;
-    const session = (this.sessions[multi ? 1 : 0] ??= binding.createSession(this.model, multi ? threads : 1));
+    const threads = batch * tokens * this.workPerToken >= SINGLE_THREAD_WORK ? computeThreads() : 1;
+    let session = this.sessions.get(threads);
+    if (!session) {
+      session = binding.createSession(this.model, threads);
+      this.sessions.set(threads, session);
+    }
     return session.run(
       {
         x: new Tensor('float32', x.subarray(0, batch * tokens * dim), [batch, tokens, dim]),

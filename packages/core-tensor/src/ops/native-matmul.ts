@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { type OrtSession, ortBinding, SINGLE_THREAD_WORK } from './ort-binding';
+import { computeThreads, type OrtSession, ortBinding, SINGLE_THREAD_WORK } from './ort-binding';
 
 /**
  * Matrix products on onnxruntime's MLAS sgemm, called synchronously, so that tfjs kernels (which are synchronous)
@@ -117,7 +117,7 @@ function load(): NativeMatMul {
   ): Float32Array =>
     // Small products run on the calling thread: waking the pool costs more than it saves (and a sleeping worker
     // on a busy core can take milliseconds to answer).
-    session(rank, transposeA, transposeB, products < SINGLE_THREAD_WORK ? 1 : threads).run(
+    session(rank, transposeA, transposeB, products < SINGLE_THREAD_WORK ? 1 : computeThreads()).run(
       { a: new ort.Tensor('float32', a, aShape), b: new ort.Tensor('float32', b, bShape) },
       // A preallocated output is written in place by the binding.
       { y: out ? new ort.Tensor('float32', out, outShape) : null },
