@@ -44,6 +44,7 @@ export type { GradientCheckEntry, GradientCheckOptions, GradientCheckResult } fr
 export { checkGradients, maxAbsDifference } from './grad-check';
 export {
   addInPlace,
+  FrozenCrossAttention,
   FrozenFeedForward,
   FrozenLayerNorm,
   FrozenLinear,
@@ -52,7 +53,7 @@ export {
   l2NormalizeRowsInPlace,
   linearRows,
 } from './inference/frozen';
-export type { PreNormBlockParts } from './inference/native-block';
+export type { CrossAttentionInput, CrossBlockParts, PreNormBlockParts } from './inference/native-block';
 export { NativePreNormBlock } from './inference/native-block';
 export { applyBlocksPacked, applyBlocksPadded, lengthGroups } from './inference/packed-blocks';
 export type { AttentionCallOptions, MultiHeadAttentionOptions } from './nn/attention';

@@ -5,6 +5,7 @@ import { buildSessionBatch, disposeSessionBatch } from './batches';
 import type { FashionMtData, Session } from './fashion-mt-data';
 import { type MaiFeatures, selectRows } from './features';
 import type { MaiModel } from './mai-model';
+import { NativeGalleryEncoder } from './native-gallery-encoder';
 import { forwardSessions } from './session-forward';
 
 /** Gallery-side embeddings f_t of every gallery image: `[galleryCount, embedDim]`. */
@@ -15,10 +16,24 @@ export async function galleryEmbeddings(
 ): Promise<Float32Array> {
   const count = features.images.count;
   const out = new Float32Array(count * model.config.embedDim);
+  // onnxruntime graphs when they load (the same values, 4–5× faster), else the tfjs model.
+  const native = NativeGalleryEncoder.available() ? new NativeGalleryEncoder(model) : undefined;
   for (let start = 0; start < count; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, count - start) }, (_value, index) => start + index);
     const images = selectRows(features.images, rows);
     const captions = selectRows(features.captions, rows);
+    if (native) {
+      const { embeddings } = native.encode({
+        count: rows.length,
+        images: images.tokens,
+        imageTokens: images.tokenCount,
+        captions: captions.tokens,
+        captionMask: captions.mask,
+        captionTokens: captions.tokenCount,
+      });
+      out.set(embeddings, start * model.config.embedDim);
+      continue;
+    }
     const embedding = tf.tidy(() =>
       model.targetEmbedding(
         model.bimodalAggregation(

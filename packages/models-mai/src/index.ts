@@ -1,7 +1,7 @@
 // @cir/models-mai: MAI (ICLR 2025) — TSA (BSA + MSA), MIO memory, CCL training, rollback and combination turns.
 
 export type { AggregationInput, AggregationLayerOptions, AggregationOutput } from './aggregation-layer';
-export { AggregationLayer, AggregationStack } from './aggregation-layer';
+export { AggregationLayer, AggregationStack, NativeImageAggregationStack } from './aggregation-layer';
 export type { SessionBatch } from './batches';
 export { buildSessionBatch, disposeSessionBatch } from './batches';
 export type { CclTerms, MaiConfig, MemoryPolicyName, Pooling } from './config';
@@ -38,6 +38,8 @@ export { benchmarkMaiStep, maiBenchmarks } from './mai-step-benchmark';
 export type { MaiVariant } from './methods';
 export { MAI_ABLATIONS, MAI_METHODS } from './methods';
 export { MemoryUpdate } from './multi-turn-iterative-optimization';
+export type { GalleryTokenBatch } from './native-gallery-encoder';
+export { NativeGalleryEncoder } from './native-gallery-encoder';
 export { maiRetrieverProvider } from './retriever-provider';
 export type { TurnIntent } from './retrospective-text';
 export { readTurnIntent } from './retrospective-text';

@@ -102,6 +102,8 @@ describe('frozen kernels', () => {
 
   it('refuses blocks it cannot run', () => {
     const cross = new TransformerBlock({ dim: 8, heads: 2, crossAttention: true, contextDim: 4, seed: 1 });
-    expect(() => cross.freeze()).toThrow(/only self-attention blocks/);
+    expect(() => cross.freeze()).toThrow(/runs as a NativePreNormBlock only/);
+    const rms = new TransformerBlock({ dim: 8, heads: 2, norm: 'rms', seed: 1 });
+    expect(() => rms.freeze()).toThrow(/only blocks with LayerNorm/);
   });
 });

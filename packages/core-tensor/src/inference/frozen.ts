@@ -232,6 +232,50 @@ export class FrozenSelfAttention {
   }
 }
 
+/**
+ * The weights of a cross-attention (no rotary, as many key/value heads as query heads), key and value in one
+ * product, for a block with cross-attention run as one onnxruntime graph (`NativePreNormBlock` with
+ * `CrossBlockParts`; there is no JavaScript path for it).
+ */
+export class FrozenCrossAttention {
+  readonly query: FrozenLinear;
+  /** `[contextDim, 2·dim]`: the key and value weights side by side. */
+  readonly keyValue: Float32Array;
+  /** `[2·dim]` */
+  readonly keyValueBias: Float32Array | undefined;
+  readonly output: FrozenLinear;
+  readonly dim: number;
+  readonly heads: number;
+  readonly contextDim: number;
+
+  constructor(attention: MultiHeadAttention) {
+    if (attention.options.rotary || attention.keyValueHeads !== attention.options.heads) {
+      throw new Error(
+        'FrozenCrossAttention: rotary embeddings and grouped key/value heads are not supported',
+      );
+    }
+    this.dim = attention.options.dim;
+    this.heads = attention.options.heads;
+    this.contextDim = attention.key.inFeatures;
+    this.query = new FrozenLinear(attention.query);
+    const [key, value] = [attention.key, attention.value].map((linear) => new FrozenLinear(linear)) as [
+      FrozenLinear,
+      FrozenLinear,
+    ];
+    const { dim, contextDim } = this;
+    this.keyValue = new Float32Array(contextDim * 2 * dim);
+    for (let row = 0; row < contextDim; row++) {
+      this.keyValue.set(key.weight.subarray(row * dim, (row + 1) * dim), row * 2 * dim);
+      this.keyValue.set(value.weight.subarray(row * dim, (row + 1) * dim), row * 2 * dim + dim);
+    }
+    if (Boolean(key.bias) !== Boolean(value.bias)) {
+      throw new Error('FrozenCrossAttention: key and value must both have a bias or neither');
+    }
+    this.keyValueBias = key.bias && Float32Array.from([...key.bias, ...value.bias!]);
+    this.output = new FrozenLinear(attention.output);
+  }
+}
+
 /** `a [groups, m, k] · b [groups, k, n]` (b `[groups, n, k]` when transposeB), per group: `[groups, m, n]`. */
 function batchedProduct(
   a: Float32Array,

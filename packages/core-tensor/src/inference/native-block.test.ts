@@ -5,6 +5,7 @@ import { TransformerBlock } from '../nn/transformer-block';
 import { nativeMatMul } from '../ops/native-matmul';
 import { Rng } from '../rng';
 import { randomTensor } from '../test-helpers';
+import type { FrozenPreNormBlock } from './frozen';
 import { NativePreNormBlock } from './native-block';
 
 beforeAll(async () => {
@@ -28,7 +29,7 @@ function trainedBlock(options: {
 /** The JavaScript path of the same frozen block. */
 function javascriptApply(
   block: TransformerBlock,
-  ...args: Parameters<NativePreNormBlock['apply']>
+  ...args: Parameters<FrozenPreNormBlock['apply']>
 ): Float32Array {
   process.env.CIR_NATIVE_MATMUL = '0';
   try {
@@ -82,6 +83,70 @@ describe.skipIf(!nativeMatMul())('NativePreNormBlock (onnxruntime graph)', () =>
       [0, tokens],
     );
     expect(maxAbsDifference(actual, expected)).toBeLessThan(1e-4);
+  });
+
+  it('cross-attends like the tfjs block with cross-attention, for every query range', () => {
+    for (const bias of [true, false]) {
+      const block = new TransformerBlock({
+        dim: 16,
+        heads: 4,
+        bias,
+        crossAttention: true,
+        contextDim: 24,
+        feedForwardMultiplier: 4,
+      });
+      for (const [index, parameter] of [...block.trainableParameters().values()].entries()) {
+        parameter.assign(tf.add(parameter, randomTensor(parameter.shape, 700 + index, 0.1)));
+      }
+      const [batch, tokens, contextTokens] = [3, 6, 5];
+      const x = randomTensor([batch, tokens, 16], 8);
+      const context = randomTensor([batch, contextTokens, 24], 9);
+      const mask = tf.tensor2d(Float32Array.of(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0), [
+        batch,
+        tokens,
+      ]);
+      const expected = block.apply(x as tf.Tensor3D, { mask, context: context as tf.Tensor3D }).dataSync();
+      const native = new NativePreNormBlock(block.frozenParts());
+      const cross = { context: context.dataSync() as Float32Array, contextTokens, queryCount: tokens };
+      for (const [first, end] of [
+        [0, tokens],
+        [2, 5],
+      ] as const) {
+        const actual = native.apply(
+          x.dataSync() as Float32Array,
+          batch,
+          tokens,
+          mask.dataSync(),
+          [first, end],
+          cross,
+        );
+        const kept = end - first;
+        const wanted = new Float32Array(batch * kept * 16);
+        for (let row = 0; row < batch; row++) {
+          wanted.set(
+            expected.subarray((row * tokens + first) * 16, (row * tokens + end) * 16),
+            row * kept * 16,
+          );
+        }
+        expect(maxAbsDifference(actual, wanted)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('refuses a call without the context its cross-attention needs, and a context for a block without one', () => {
+    const crossing = new TransformerBlock({ dim: 8, heads: 2, crossAttention: true });
+    const plain = trainedBlock({ dim: 8, heads: 2, seed: 6 });
+    const x = new Rng(6).normalArray(2 * 3 * 8);
+    expect(() => new NativePreNormBlock(crossing.frozenParts()).apply(x, 2, 3, undefined, [0, 3])).toThrow(
+      /cross-attends: give its context/,
+    );
+    expect(() =>
+      new NativePreNormBlock(plain.frozenParts()).apply(x, 2, 3, undefined, [0, 3], {
+        context: x,
+        contextTokens: 3,
+        queryCount: 3,
+      }),
+    ).toThrow(/no cross-attention/);
   });
 
   it('returns nothing for an empty batch or an empty query range', () => {

@@ -1,10 +1,12 @@
 import { tf } from '../backend';
 import {
+  FrozenCrossAttention,
   FrozenFeedForward,
   FrozenLayerNorm,
   FrozenPreNormBlock,
   FrozenSelfAttention,
 } from '../inference/frozen';
+import type { CrossBlockParts, PreNormBlockParts } from '../inference/native-block';
 import type { Rng } from '../rng';
 import { type AttentionCallOptions, MultiHeadAttention } from './attention';
 import { FeedForward, type FeedForwardActivation } from './feed-forward';
@@ -87,20 +89,39 @@ export class TransformerBlock extends Module {
   }
 
   /**
-   * The block's forward on Float32Arrays, for serving (`FrozenPreNormBlock`); bidirectional self-attention blocks
-   * with LayerNorm and GELU only. Causal masking is not applied by the frozen block.
+   * The block's weights for the frozen paths: bidirectional blocks with LayerNorm and GELU only (causal masking is
+   * not applied by them). With cross-attention, parts for `NativePreNormBlock` (onnxruntime only).
    */
-  freeze(): FrozenPreNormBlock {
-    const { self, feedForward } = this.norms;
-    if (this.crossAttention || !(self instanceof LayerNorm) || !(feedForward instanceof LayerNorm)) {
-      throw new Error('TransformerBlock.freeze: only self-attention blocks with LayerNorm can be frozen');
-    }
-    return new FrozenPreNormBlock({
-      selfNorm: new FrozenLayerNorm(self),
+  frozenParts(): PreNormBlockParts | CrossBlockParts {
+    const { self, cross, feedForward } = this.norms;
+    const layerNorms = [self, cross ?? self, feedForward].every((norm) => norm instanceof LayerNorm);
+    if (!layerNorms) throw new Error('TransformerBlock: only blocks with LayerNorm can be frozen');
+    const parts = {
+      selfNorm: new FrozenLayerNorm(self as LayerNorm),
       selfAttention: new FrozenSelfAttention(this.selfAttention),
-      feedForwardNorm: new FrozenLayerNorm(feedForward),
+      feedForwardNorm: new FrozenLayerNorm(feedForward as LayerNorm),
       feedForward: new FrozenFeedForward(this.feedForward),
-    });
+    };
+    return this.crossAttention
+      ? {
+          ...parts,
+          cross: {
+            norm: new FrozenLayerNorm(cross as LayerNorm),
+            attention: new FrozenCrossAttention(this.crossAttention),
+          },
+        }
+      : parts;
+  }
+
+  /** The block's forward on Float32Arrays, for serving (`FrozenPreNormBlock`): self-attention blocks only. */
+  freeze(): FrozenPreNormBlock {
+    const parts = this.frozenParts();
+    if ('cross' in parts) {
+      throw new Error(
+        'TransformerBlock.freeze: a block with cross-attention runs as a NativePreNormBlock only',
+      );
+    }
+    return new FrozenPreNormBlock(parts);
   }
 
   /** @param x `[batch, tokens, dim]` @returns `[batch, tokens, dim]` */
