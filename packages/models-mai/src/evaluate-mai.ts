@@ -6,6 +6,7 @@ import type { FashionMtData, Session } from './fashion-mt-data';
 import { type MaiFeatures, selectRows } from './features';
 import type { MaiModel } from './mai-model';
 import { NativeGalleryEncoder } from './native-gallery-encoder';
+import { NativeSessionQueries } from './native-session-queries';
 import { forwardSessions } from './session-forward';
 
 /** Gallery-side embeddings f_t of every gallery image: `[galleryCount, embedDim]`. */
@@ -59,8 +60,15 @@ export async function sessionQueries(
   batchSize = 128,
 ): Promise<Float32Array> {
   const out = new Float32Array(sessions.length * model.config.embedDim);
+  // On arrays and onnxruntime graphs when the model and the machine allow it (the same queries, ~3× faster).
+  const native = NativeSessionQueries.supports(model) ? new NativeSessionQueries(model) : undefined;
   for (let start = 0; start < sessions.length; start += batchSize) {
     const batch = await buildSessionBatch(sessions.slice(start, start + batchSize), features, model.config);
+    if (native) {
+      out.set(native.finalQueries(batch), start * model.config.embedDim);
+      disposeSessionBatch(batch);
+      continue;
+    }
     const query = tf.tidy(
       () => forwardSessions(model, batch, { textBranch: false }).turns.at(-1)!.fusedQuery,
     );

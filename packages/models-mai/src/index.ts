@@ -40,6 +40,7 @@ export { MAI_ABLATIONS, MAI_METHODS } from './methods';
 export { MemoryUpdate } from './multi-turn-iterative-optimization';
 export type { GalleryTokenBatch } from './native-gallery-encoder';
 export { NativeGalleryEncoder } from './native-gallery-encoder';
+export { NativeSessionQueries } from './native-session-queries';
 export { maiRetrieverProvider } from './retriever-provider';
 export type { TurnIntent } from './retrospective-text';
 export { readTurnIntent } from './retrospective-text';
