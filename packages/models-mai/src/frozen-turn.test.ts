@@ -1,25 +1,14 @@
 import { initBackend, maxAbsDifference, Rng, tf } from '@cir/core-tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
 import { FrozenMaiTurn } from './frozen-turn';
 import { MaiModel } from './mai-model';
+import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
 
 beforeAll(async () => {
   await initBackend();
 });
 
-const SMALL: MaiConfig = {
-  ...DEFAULT_MAI_CONFIG,
-  inputDim: 12,
-  dim: 16,
-  heads: 2,
-  queries: 4,
-  bsaLayers: 2,
-  msaLayers: 2,
-  feedForwardMultiplier: 2,
-  embedDim: 8,
-  maxTurns: 3,
-};
+const SMALL = SMALL_MAI_CONFIG;
 
 describe('FrozenMaiTurn', () => {
   for (const overrides of [
@@ -30,13 +19,7 @@ describe('FrozenMaiTurn', () => {
     it(`computes MaiModel's memory update and compose, with and without history (${overrides.memory}, ${overrides.pooling})`, () => {
       const config = { ...SMALL, ...overrides };
       const model = new MaiModel(config, 5);
-      // Non-trivial norms and biases, so that every weight matters.
-      for (const [index, parameter] of [...model.trainableParameters().values()].entries()) {
-        const rng = new Rng(100 + index);
-        parameter.assign(
-          tf.add(parameter, tf.tensor(rng.normalArray(parameter.size), parameter.shape).mul(0.05)),
-        );
-      }
+      perturbParameters(model, 100);
       const rng = new Rng(7);
       // 4 history turns with maxTurns 3: the fourth shares the third's turn embedding.
       const [batch, textCount, turns, perTurn] = [3, 5, 4, 4];

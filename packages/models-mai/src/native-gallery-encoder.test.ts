@@ -1,24 +1,14 @@
 import { initBackend, maxAbsDifference, Rng, tf } from '@cir/core-tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
 import { MaiModel } from './mai-model';
 import { NativeGalleryEncoder } from './native-gallery-encoder';
+import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
 
 beforeAll(async () => {
   await initBackend();
 });
 
-const SMALL: MaiConfig = {
-  ...DEFAULT_MAI_CONFIG,
-  inputDim: 12,
-  dim: 16,
-  heads: 2,
-  queries: 4,
-  bsaLayers: 2,
-  msaLayers: 1,
-  feedForwardMultiplier: 2,
-  embedDim: 8,
-};
+const SMALL = SMALL_MAI_CONFIG;
 
 describe.skipIf(!NativeGalleryEncoder.available())('NativeGalleryEncoder (onnxruntime)', () => {
   for (const overrides of [
@@ -30,13 +20,7 @@ describe.skipIf(!NativeGalleryEncoder.available())('NativeGalleryEncoder (onnxru
     it(`computes MaiModel's gallery embeddings and BSA tokens (${JSON.stringify(overrides)})`, () => {
       const config = { ...SMALL, ...overrides };
       const model = new MaiModel(config, 3);
-      // Non-trivial norms and biases, so that every weight matters.
-      for (const [index, parameter] of [...model.trainableParameters().values()].entries()) {
-        const rng = new Rng(200 + index);
-        parameter.assign(
-          tf.add(parameter, tf.tensor(rng.normalArray(parameter.size), parameter.shape).mul(0.05)),
-        );
-      }
+      perturbParameters(model, 200);
       const rng = new Rng(9);
       const [count, imageTokens, captionTokens] = [5, 3, 6];
       const images = rng.normalArray(count * imageTokens * config.inputDim);

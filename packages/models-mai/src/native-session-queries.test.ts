@@ -1,27 +1,17 @@
 import { initBackend, maxAbsDifference, Rng, tf } from '@cir/core-tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionBatch } from './batches';
-import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
+import type { MaiConfig } from './config';
 import { MaiModel } from './mai-model';
 import { NativeSessionQueries } from './native-session-queries';
 import { forwardSessions } from './session-forward';
+import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
 
 beforeAll(async () => {
   await initBackend();
 });
 
-const SMALL: MaiConfig = {
-  ...DEFAULT_MAI_CONFIG,
-  inputDim: 12,
-  dim: 16,
-  heads: 2,
-  queries: 4,
-  bsaLayers: 2,
-  msaLayers: 2,
-  feedForwardMultiplier: 2,
-  embedDim: 8,
-  maxTurns: 3,
-};
+const SMALL = SMALL_MAI_CONFIG;
 
 /** 4 sessions of 3 turns: a rollback reference at the last turn of session 1, combination turns in 0 and 2. */
 function sessionBatch(config: MaiConfig): SessionBatch {
@@ -75,12 +65,7 @@ describe.skipIf(!NativeSessionQueries.supports(new MaiModel(SMALL)))('NativeSess
     it(`gives forwardSessions' final-turn queries (${JSON.stringify(overrides)})`, () => {
       const config = { ...SMALL, ...overrides };
       const model = new MaiModel(config, 4);
-      for (const [index, parameter] of [...model.trainableParameters().values()].entries()) {
-        const rng = new Rng(300 + index);
-        parameter.assign(
-          tf.add(parameter, tf.tensor(rng.normalArray(parameter.size), parameter.shape).mul(0.05)),
-        );
-      }
+      perturbParameters(model, 300);
       const batch = sessionBatch(config);
       const expected = tf.tidy(() =>
         forwardSessions(model, batch, { textBranch: false }).turns.at(-1)!.fusedQuery.dataSync(),
