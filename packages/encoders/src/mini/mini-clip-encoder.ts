@@ -115,7 +115,7 @@ export class MiniClipEncoder implements ImageEncoder, TextEncoder {
 }
 
 /** Position after the last real token of the longest row of a `[rows, columns]` mask (at least 1). */
-export function longestText(mask: Uint8Array, rows: number, columns: number): number {
+export function longestText(mask: ArrayLike<number>, rows: number, columns: number): number {
   let longest = 1;
   for (let row = 0; row < rows; row++) {
     for (let column = columns - 1; column >= longest; column--) {

@@ -10,7 +10,7 @@ import {
   tf,
 } from '@cir/core-tensor';
 import { loadImageCaptionPairs } from '@cir/datasets';
-import { MiniClipEncoder } from './mini-clip-encoder';
+import { longestText, MiniClipEncoder } from './mini-clip-encoder';
 import { saveMiniClip } from './mini-clip-files';
 import {
   DEFAULT_MINI_CLIP_CONFIG,
@@ -131,21 +131,28 @@ export async function trainMiniClip(options: TrainMiniClipOptions): Promise<Trai
     const offset = (step % stepsPerEpoch) * batchSize;
     return permutation.slice(offset, offset + batchSize);
   };
+  const { maxTextLength } = config;
   const batchLoss = (step: number) => {
     const rows = batchRows(step);
+    // Captions cut to the batch's longest: trailing padding is masked out of attention and never pooled (the
+    // [CLS] state is), so the loss and gradients are the same, for half the text tower's work here.
+    let length = 1;
+    for (const row of rows) {
+      length = Math.max(length, longestText(tokens.mask.subarray(row * maxTextLength), 1, maxTextLength));
+    }
     const pixels = new Uint8Array(rows.length * imageLength);
-    const ids = new Int32Array(rows.length * config.maxTextLength);
-    const mask = new Float32Array(rows.length * config.maxTextLength);
+    const ids = new Int32Array(rows.length * length);
+    const mask = new Float32Array(rows.length * length);
     rows.forEach((row, position) => {
       pixels.set(trainPixels.subarray(row * imageLength, (row + 1) * imageLength), position * imageLength);
-      const range = [row * config.maxTextLength, (row + 1) * config.maxTextLength] as const;
-      ids.set(tokens.ids.subarray(...range), position * config.maxTextLength);
-      mask.set(tokens.mask.subarray(...range), position * config.maxTextLength);
+      const range = [row * maxTextLength, row * maxTextLength + length] as const;
+      ids.set(tokens.ids.subarray(...range), position * length);
+      mask.set(tokens.mask.subarray(...range), position * length);
     });
     return model.loss(
       tf.tensor3d(imagesToPatches(pixels, rows.length, config), [rows.length, patches, patchLength]),
-      tf.tensor2d(ids, [rows.length, config.maxTextLength], 'int32'),
-      tf.tensor2d(mask, [rows.length, config.maxTextLength]),
+      tf.tensor2d(ids, [rows.length, length], 'int32'),
+      tf.tensor2d(mask, [rows.length, length]),
     );
   };
   options.onStage?.(`training ${totalSteps} steps`);
