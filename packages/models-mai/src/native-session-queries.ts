@@ -30,16 +30,19 @@ export class NativeSessionQueries {
     const { batch: size, turns } = batch;
     const images = batch.images.tokens;
     const captions = batch.captions.tokens;
-    const [imageRows, imageTokens] = images.shape;
-    const captionTokens = captions.shape[1];
+    const [, imageTokens, imageDim] = images.shape;
+    const [, captionTokens, captionDim] = captions.shape;
     const captionMask = batch.captions.mask!.dataSync();
     const captionValues = captions.dataSync() as Float32Array;
+    // BSA of the images that are some turn's reference only (each session's final target never is).
+    const referenced = [...new Set(batch.referenceRows.flatMap((rows) => Array.from(rows)))];
+    const slot = new Map(referenced.map((row, index) => [row, index]));
     const { tokens: bsa } = this.gallery.encode({
-      count: imageRows,
-      images: images.dataSync() as Float32Array,
+      count: referenced.length,
+      images: pickRows(images.dataSync() as Float32Array, imageTokens * imageDim, referenced),
       imageTokens,
-      captions: captionValues,
-      captionMask,
+      captions: pickRows(captionValues, captionTokens * captionDim, referenced),
+      captionMask: pickRows(Float32Array.from(captionMask), captionTokens, referenced),
       captionTokens,
     });
     const width = queries * dim;
@@ -47,7 +50,8 @@ export class NativeSessionQueries {
     for (let turn = 0; turn < turns; turn++) {
       const current = new Float32Array(size * width);
       batch.referenceRows[turn]!.forEach((row, session) => {
-        current.set(bsa.subarray(row * width, (row + 1) * width), session * width);
+        const at = slot.get(row)!;
+        current.set(bsa.subarray(at * width, (at + 1) * width), session * width);
       });
       memory = this.turn.updateMemory(memory, current, size);
     }
@@ -101,6 +105,15 @@ export class NativeSessionQueries {
     }
     return out;
   }
+}
+
+/** The rows `rows` (in that order) of a row-major array whose rows hold `rowLength` values. */
+function pickRows(values: Float32Array, rowLength: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * rowLength);
+  rows.forEach((row, index) => {
+    out.set(values.subarray(row * rowLength, (row + 1) * rowLength), index * rowLength);
+  });
+  return out;
 }
 
 /**
