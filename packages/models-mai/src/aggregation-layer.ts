@@ -267,7 +267,7 @@ export class FrozenAggregationStack {
 /**
  * A frozen AggregationStack with image cross-attention — BSA over [queries; caption] and the image patches — each
  * layer one onnxruntime graph: what `AggregationStack.apply` computes with an image, for encoding a gallery
- * (measured 4–5× faster than the tfjs kernels on the 10k demo gallery).
+ * (measured 2.7× faster than the tfjs kernels on the 10k demo gallery).
  */
 export class NativeImageAggregationStack {
   constructor(

@@ -17,7 +17,7 @@ export async function galleryEmbeddings(
 ): Promise<Float32Array> {
   const count = features.images.count;
   const out = new Float32Array(count * model.config.embedDim);
-  // onnxruntime graphs when they load (the same values, 4–5× faster), else the tfjs model.
+  // onnxruntime graphs when they load (the same values, ~2.7× faster), else the tfjs model.
   const native = NativeGalleryEncoder.available() ? new NativeGalleryEncoder(model) : undefined;
   for (let start = 0; start < count; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, count - start) }, (_value, index) => start + index);

@@ -162,7 +162,7 @@ export class MaiRetriever implements ComposedRetriever {
     const { queries, dim } = this.model.config;
     let shape = { imageTokens: 0, captionTokens: 0, tokenDim: 0, queries, dim };
     const batchSize = 128;
-    // The gallery side as onnxruntime graphs when they load (the same values, 4–5× faster), else the tfjs model.
+    // The gallery side as onnxruntime graphs when they load (the same values, ~2.7× faster), else the tfjs model.
     const native = NativeGalleryEncoder.available() ? new NativeGalleryEncoder(this.model) : undefined;
     for (let start = 0; start < items.length; start += batchSize) {
       const batch = items.slice(start, start + batchSize);
