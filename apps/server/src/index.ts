@@ -14,6 +14,7 @@ export type { ErrorBody } from './errors';
 export { ApiError } from './errors';
 export type { LoadTestOptions, LoadTestResult } from './load-test';
 export { peakRssMb, processCpuMs, runLoadTest } from './load-test';
+export { SAMPLE_TURN_TEXTS } from './sample-texts';
 export { COLLECTION_NAME_PATTERN } from './schemas';
 export type { CirServer, ServerOptions, StartedServer, StartServerOptions } from './server';
 export { createServer, startServer } from './server';
@@ -21,3 +22,5 @@ export type { SessionRegistryOptions, SessionTurn, SessionView, TurnResultItem }
 export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TTL_MS, SessionRegistry } from './sessions';
 export type { UploadLimits } from './upload-images';
 export { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS } from './upload-images';
+export type { WarmUpOptions, WarmUpReport } from './warm-up';
+export { warmUp } from './warm-up';

@@ -53,6 +53,24 @@ describe('runLoadTest', () => {
     expect(server.app.sessions.size).toBeLessThanOrEqual(4);
   }, 60_000);
 
+  it('measures only after the warm-up: the window, its turns and its CPU', async () => {
+    const result = await runLoadTest({
+      url: server.url,
+      collection: 'shop',
+      sessions: 2,
+      durationMs: 600,
+      warmUpMs: 900,
+      token: 't0k',
+    });
+    expect(result.errors).toBe(0);
+    expect(result.warmUpSeconds).toBe(0.9);
+    // The measured window is the 0.6 s (plus the turns in flight at its end), not the 1.5 s of the whole run.
+    expect(result.seconds).toBeGreaterThanOrEqual(0.6);
+    expect(result.seconds).toBeLessThan(1.2);
+    expect(result.turns).toBeGreaterThan(0);
+    expect(result.turnsPerSecond).toBeCloseTo(result.turns / result.seconds, 6);
+  }, 60_000);
+
   it.skipIf(process.platform !== 'linux')(
     'reads a process’s CPU time from /proc, and nothing for a process that does not exist',
     () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { median, Rng } from '@cir/core-tensor';
+import { SAMPLE_TURN_TEXTS } from './sample-texts';
 
 export interface LoadTestOptions {
   /** Server address, e.g. http://127.0.0.1:8080 */
@@ -8,8 +9,14 @@ export interface LoadTestOptions {
   collection: string;
   /** Concurrent shopper sessions (default 32). */
   sessions?: number;
-  /** How long to run (default 60 s). */
+  /** How long to measure (default 60 s). */
   durationMs?: number;
+  /**
+   * The same load before the measured window, not measured (default 0). The first seconds of a new load generator
+   * and of a server that has just started answer turns up to ~2× slower (JIT compilation, first allocations):
+   * they say how the server starts, not how it serves. Failures during it still count as errors.
+   */
+  warmUpMs?: number;
   /** Turns before a session is deleted and a new one opened (default 5). */
   turnsPerSession?: number;
   /**
@@ -28,11 +35,14 @@ export interface LoadTestOptions {
 
 export interface LoadTestResult {
   sessions: number;
+  /** The measured window (after the warm-up). */
   seconds: number;
-  /** Turns answered with 200. */
+  /** The unmeasured warm-up before it. */
+  warmUpSeconds: number;
+  /** Turns answered with 200 in the measured window. */
   turns: number;
   turnsPerSecond: number;
-  /** Requests that failed (non-2xx or network), with a few samples. */
+  /** Requests that failed (non-2xx or network), warm-up included, with a few samples. */
   errors: number;
   errorSamples: string[];
   /** Turn latency in ms, as the client saw it. */
@@ -48,19 +58,6 @@ export interface LoadTestResult {
    */
   cpuMsPerTurn?: { server?: number; generator: number };
 }
-
-const DEFAULT_TEXTS = [
-  'is red',
-  'is blue and has long sleeves',
-  'has short sleeves',
-  'make it black',
-  'with a logo',
-  'is striped',
-  '1. is green',
-  'I prefer the first one, and 1. is yellow',
-  'go back to the second one, with long sleeves',
-  '1. is white 2. keep the pattern of the first turn',
-];
 
 /** Percentile by nearest rank of sorted values. */
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -113,7 +110,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
 async function drive(options: LoadTestOptions, sessions: number, agent: Agent): Promise<LoadTestResult> {
   const durationMs = options.durationMs ?? 60_000;
   const turnsPerSession = options.turnsPerSession ?? 5;
-  const texts = options.texts ?? DEFAULT_TEXTS;
+  const texts = options.texts ?? SAMPLE_TURN_TEXTS;
   const authorization = options.token ? { authorization: `Bearer ${options.token}` } : undefined;
   const base = new URL(options.url);
   if (base.protocol !== 'http:') {
@@ -183,10 +180,19 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
     errors++;
     if (errorSamples.length < 5) errorSamples.push(error instanceof Error ? error.message : String(error));
   };
-  const started = performance.now();
-  const deadline = started + durationMs;
-  const serverCpuAtStart = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
-  const generatorCpuAtStart = process.cpuUsage();
+  const warmUpMs = options.warmUpMs ?? 0;
+  // Set when the measured window opens: the turns started after it count, and the CPU counters start there.
+  let measuredFrom = Number.POSITIVE_INFINITY;
+  let serverCpuAtStart: number | undefined;
+  let generatorCpuAtStart = process.cpuUsage();
+  const openWindow = () => {
+    measuredFrom = performance.now();
+    serverCpuAtStart = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
+    generatorCpuAtStart = process.cpuUsage();
+  };
+  const deadline = performance.now() + warmUpMs + durationMs;
+  if (warmUpMs > 0) setTimeout(openWindow, warmUpMs).unref();
+  else openWindow();
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const shopper = async (index: number) => {
@@ -214,7 +220,7 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
             text,
             limit: 10,
           })) as { results: { id: string }[] };
-          latencies.push(performance.now() - turnStarted);
+          if (turnStarted >= measuredFrom) latencies.push(performance.now() - turnStarted);
           // Half the time the shopper clicks a result; otherwise the server continues from its best one.
           reference = rng.next() < 0.5 ? result.results[rng.int(result.results.length)]?.id : undefined;
         } catch (error) {
@@ -226,7 +232,8 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
     }
   };
   await Promise.all(Array.from({ length: sessions }, (_value, index) => shopper(index)));
-  const seconds = (performance.now() - started) / 1000;
+  if (!Number.isFinite(measuredFrom)) openWindow();
+  const seconds = (performance.now() - measuredFrom) / 1000;
   const sorted = [...latencies].sort((left, right) => left - right);
   const rss = options.serverPid === undefined ? undefined : peakRssMb(options.serverPid);
   const serverCpuAtEnd = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
@@ -235,6 +242,7 @@ async function drive(options: LoadTestOptions, sessions: number, agent: Agent): 
   return {
     sessions,
     seconds,
+    warmUpSeconds: warmUpMs / 1000,
     turns: latencies.length,
     turnsPerSecond: latencies.length / seconds,
     errors,

@@ -7,13 +7,14 @@ import { DEFAULT_DEMO_DIRECTORY, readDemoManifest } from './demo';
 
 /**
  * The server under load: `cir serve --demo` in a child process (so that the load generator does not share its
- * event loop), driven by `sessions` concurrent shoppers for `seconds`. Needs a finished `cir demo` (its folder:
+ * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a finished `cir demo` (its folder:
  * $CIR_DEMO_DIR, default ./cir-demo); the demo collection is built on first use.
  */
 export async function benchmarkServeLoad(options: {
   sessions: number;
   seconds: number;
   thinkMs: number;
+  warmUpSeconds: number;
 }): Promise<LoadTestResult & { name: 'serve-load'; collectionItems: number; method: string }> {
   const demoDirectory = resolve(process.env.CIR_DEMO_DIR ?? DEFAULT_DEMO_DIRECTORY);
   if (!(await readDemoManifest(demoDirectory))) {
@@ -48,6 +49,7 @@ export async function benchmarkServeLoad(options: {
       collection: 'demo',
       sessions: options.sessions,
       durationMs: options.seconds * 1000,
+      warmUpMs: options.warmUpSeconds * 1000,
       thinkTimeMs: options.thinkMs,
       serverPid: child.pid!,
     });
@@ -65,6 +67,12 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
     { name: 'sessions', description: 'concurrent sessions', default: 32 },
     { name: 'seconds', description: 'duration', default: 60 },
     {
+      name: 'warmup',
+      description:
+        'seconds of the same load first, not measured (the first seconds of a new server and generator are ~2× slower)',
+      default: 5,
+    },
+    {
       name: 'pause',
       description: 'mean ms between a session’s turns (a shopper reading; each drawn from 0.5–1.5×)',
       default: 0,
@@ -75,5 +83,6 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
       sessions: options.sessions!,
       seconds: options.seconds!,
       thinkMs: options.pause!,
+      warmUpSeconds: options.warmup!,
     }),
 };

@@ -1,4 +1,4 @@
-import { startServer } from '@cir/server';
+import { startServer, warmUp } from '@cir/server';
 import type { Command } from 'commander';
 import { CliError, integerAtLeast } from '../output';
 import { ProgressBar } from '../progress';
@@ -18,6 +18,7 @@ interface ServeOptions extends RetrievalOptions {
   sessionTtl: number;
   catalogRoot?: string;
   log?: boolean;
+  warmUp: boolean;
 }
 
 /** `cir serve`: the HTTP API and the web page. */
@@ -36,6 +37,10 @@ export function registerServe(program: Command): void {
     .option('--session-ttl <minutes>', 'forget sessions idle this long', integerAtLeast(1), 30)
     .option('--catalog-root <dir>', 'only build collections from catalog folders inside this one')
     .option('--log', 'log every request (JSON lines on stdout)')
+    .option(
+      '--no-warm-up',
+      'skip the start-up warm-up (a round of sessions through each collection, ~1 s for the 10k demo)',
+    )
     .addHelpText(
       'after',
       `
@@ -76,6 +81,9 @@ Examples:
         await ensureDemoCollection(server.app.collections, setup.demo, say);
         bar.stop();
       }
+      // Before the ready line: the first shoppers after a start would otherwise wait on JIT compilation and
+      // first-use allocations (see warmUp).
+      const warm = options.warmUp ? await warmUp(server.app, { ...(token && { token }) }) : undefined;
       const collections = server.app.collections.list();
       say(`cir serve: ${server.url}  (web page at /, API document at /openapi.json)`);
       say(`  data: ${setup.dataDir}`);
@@ -83,6 +91,10 @@ Examples:
       say(
         `  collections: ${collections.length === 0 ? 'none yet (POST /v1/collections)' : collections.map((c) => `${c.name} (${c.items} items, ${c.method}, ${c.status})`).join(', ')}`,
       );
+      if (warm && warm.collections.length > 0) {
+        say(`  warmed up: ${warm.turns} turns in ${(warm.ms / 1000).toFixed(1)} s (skip with --no-warm-up)`);
+      }
+      if (warm?.error) say(`  warning: a warm-up request failed: ${warm.error}`);
       if (setup.demo) say(`  open ${server.url}/?collection=${DEMO_COLLECTION}`);
       if (token) say('  /v1/* needs Authorization: Bearer <token> (the page takes ?token=…)');
     });

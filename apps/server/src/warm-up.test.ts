@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
+import { type CirServer, createServer } from './server';
+import { warmUp } from './warm-up';
+
+let world: TinyWorld;
+let app: CirServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  world = await createTinyWorld();
+  dataDir = await mkdtemp(join(tmpdir(), 'cir-warm-up-'));
+  app = await createServer({ dataDir, provider: world.provider, token: 't0k' });
+  await app.collections.createFromCatalog({ name: 'shop', catalog: world.catalog });
+  await app.collections.whenIdle('shop');
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await world?.dispose();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('warmUp', () => {
+  it('runs every session’s turns through each ready collection and deletes its sessions', async () => {
+    const report = await warmUp(app, { sessions: 3, turns: 4, token: 't0k' });
+    expect(report.error).toBeUndefined();
+    expect(report.collections).toEqual(['shop']);
+    expect(report.turns).toBe(12);
+    expect(report.ms).toBeGreaterThan(0);
+    expect(app.sessions.count()).toBe(0);
+  }, 60_000);
+
+  it('reports a failure instead of throwing, and leaves no session behind', async () => {
+    const refused = await warmUp(app, { sessions: 2, turns: 2, token: 'wrong' });
+    expect(refused.turns).toBe(0);
+    expect(refused.error).toMatch(/POST \/v1\/sessions → 401/);
+    expect(app.sessions.count()).toBe(0);
+  });
+
+  it('skips collections that are not ready', async () => {
+    app.collections.delete('shop');
+    const report = await warmUp(app, { token: 't0k' });
+    expect(report).toMatchObject({ collections: [], turns: 0 });
+    expect(report.error).toBeUndefined();
+  });
+});
