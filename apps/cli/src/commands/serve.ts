@@ -39,7 +39,7 @@ export function registerServe(program: Command): void {
     .option('--log', 'log every request (JSON lines on stdout)')
     .option(
       '--no-warm-up',
-      'skip the start-up warm-up (a round of sessions through each collection, ~1 s for the 10k demo)',
+      'skip the start-up warm-up (a round of sessions through each collection, ~0.5 s for the 10k demo)',
     )
     .addHelpText(
       'after',
