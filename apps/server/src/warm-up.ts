@@ -43,8 +43,8 @@ export async function warmUp(app: CirServer, options: WarmUpOptions = {}): Promi
   };
   for (const collection of app.collections.list()) {
     if (collection.status !== 'ready') continue;
-    const ids = app.collections.items(collection.name).map((item) => item.id);
-    if (ids.length === 0) continue;
+    const items = app.collections.items(collection.name);
+    if (items.length === 0) continue;
     report.collections.push(collection.name);
     await Promise.all(
       Array.from({ length: sessions }, async (_value, session) => {
@@ -57,7 +57,7 @@ export async function warmUp(app: CirServer, options: WarmUpOptions = {}): Promi
             for (let turn = 0; turn < turns; turn++) {
               // A reference on the first turn and every other one after (the server goes on from its best result
               // otherwise), texts of every kind across the sessions.
-              const referenceId = turn % 2 === 0 ? ids[(session * 7 + turn) % ids.length] : undefined;
+              const referenceId = turn % 2 === 0 ? items[(session * 7 + turn) % items.length]!.id : undefined;
               await call('POST', `${path}/turns`, {
                 ...(referenceId !== undefined && { referenceId }),
                 text: SAMPLE_TURN_TEXTS[(session + turn) % SAMPLE_TURN_TEXTS.length]!,
