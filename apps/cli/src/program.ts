@@ -10,6 +10,16 @@ import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 import { cliVersion } from './version';
 
+/**
+ * Makes `command` and its subcommands throw a `CommanderError` instead of exiting (help, version and usage errors),
+ * so that the caller chooses the exit code; with `quiet`, commander's own error lines are not printed either.
+ */
+export function throwInsteadOfExit(command: Command, quiet = false): void {
+  command.exitOverride();
+  if (quiet) command.configureOutput({ writeErr: () => {} });
+  for (const subcommand of command.commands) throwInsteadOfExit(subcommand, quiet);
+}
+
 /** Builds the `cir` command tree. */
 export function createProgram(): Command {
   const program = new Command('cir')
@@ -25,6 +35,14 @@ export function createProgram(): Command {
 Environment:
   CIR_BACKEND     force a tfjs backend: tensorflow-gpu, tensorflow, wasm or cpu (default: fastest available)
   CIR_SHARED_DIR  folder holding benchmarks/ annotation files (default: ../shared)
+  CIR_TOKEN       the bearer token "cir serve" requires (instead of --token)
+  CIR_LLM_API_KEY key of the API behind "cir data generate --paraphrase-endpoint"
+  CIR_DEMO_DIR    the demo "cir bench serve-load" serves (default ./cir-demo; --demo-dir overrides it)
+  CIR_DEBUG       1: print the stack trace of an unexpected error
+
+Exit codes: 0 success; 2 bad usage (an unknown command or option, a missing or invalid option value, an unknown
+collection or item); 1 any other failure, such as an unreadable or invalid input file (the message names the file
+and the record).
 
 Start with:
   cir doctor      what this machine can run

@@ -32,6 +32,16 @@ export interface CollectionRecord {
   builtAt?: string;
 }
 
+/** A collection as stored on disk (`CollectionRegistry.readStored`), without loading it. */
+export interface StoredCollection {
+  name: string;
+  method: string;
+  items: number;
+  builtAt?: string;
+  /** Why its `collection.json` could not be read. */
+  error?: string;
+}
+
 /** A collection's served state: a loaded retriever and the item table of the folder it was built into. */
 export interface ServedCollection {
   name: string;
@@ -91,6 +101,37 @@ export class CollectionRegistry {
   }
 
   /** Reloads every collection folder of `dataDir`, putting back the previous state of a build killed mid-swap. */
+  /**
+   * The collections stored under `dataDir`, read from their `collection.json` files alone: no model is loaded and
+   * nothing is written (an interrupted rebuild is restored by the next `open`). For listings that need no encoder.
+   */
+  static async readStored(dataDir: string): Promise<StoredCollection[]> {
+    const root = join(dataDir, 'collections');
+    const entries = await readdir(root).catch(() => [] as string[]);
+    const names = [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) =>
+      NAME.test(name),
+    );
+    return Promise.all(
+      names.sort().map(async (name): Promise<StoredCollection> => {
+        const directory = join(root, name);
+        try {
+          const manifest = await readCollectionManifest(directory);
+          return { name, method: manifest.method, items: manifest.items.length, builtAt: manifest.builtAt };
+        } catch (error) {
+          const interrupted = !entries.includes(name);
+          return {
+            name,
+            method: 'unknown',
+            items: 0,
+            error: interrupted
+              ? 'a rebuild was interrupted: the next server or index command restores the previous state'
+              : `cannot read ${join(directory, COLLECTION_FILE)}: ${(error as Error).message}`,
+          };
+        }
+      }),
+    );
+  }
+
   static async open(options: CollectionRegistryOptions): Promise<CollectionRegistry> {
     const registry = new CollectionRegistry(options);
     await registry.loadAll();
@@ -173,10 +214,13 @@ export class CollectionRegistry {
 
   /**
    * Adds uploaded images to a collection (created with the default method when absent) and rebuilds it. An id
-   * that already exists is replaced, keeping its caption unless the upload gives one.
+   * that already exists is replaced, keeping its caption unless the upload gives one. A collection that failed to
+   * load keeps its items when its `collection.json` is readable; otherwise it is rebuilt from the upload alone.
    */
   addImages(name: string, upload: StagedUpload): void {
     const collection = this.collections.get(name) ?? this.register(name, this.methods[0]!);
+    // A collection whose collection.json could not be read has no known method (nor items): the default method.
+    if (!this.methods.includes(collection.method)) collection.method = this.methods[0]!;
     const uploadedIds = new Set(upload.images.map((image) => image.id));
     this.startBuild(
       collection,

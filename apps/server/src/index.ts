@@ -8,6 +8,7 @@ export type {
   CollectionRegistryOptions,
   CollectionStatus,
   ServedCollection,
+  StoredCollection,
 } from './collections';
 export { CollectionRegistry } from './collections';
 export type { ErrorBody } from './errors';

@@ -106,6 +106,9 @@ describe('persistence', () => {
     const upload = await multipart([{ name: 'extra.png', bytes: await solidPng(32, [9, 9, 9]) }]);
     await app.inject({ method: 'POST', url: '/v1/collections/emptied/images', ...upload });
     expect(await waitUntilBuilt(app, 'emptied')).toMatchObject({ status: 'ready', items: 211 });
+    // One whose collection.json cannot be read has lost its item table: the upload alone, with the default method.
+    await app.inject({ method: 'POST', url: '/v1/collections/broken/images', ...upload });
+    expect(await waitUntilBuilt(app, 'broken')).toMatchObject({ status: 'ready', items: 1 });
   });
 
   it('puts back the previous folder when a swap was interrupted between its two renames', async () => {

@@ -23,7 +23,7 @@ export interface WarmUpReport {
 /**
  * Runs a round of multi-turn sessions through every ready collection before shoppers come: plain, rollback and
  * combination turns, by `app.inject` (routing, schema checks, the retriever, serialization; no socket), and deletes
- * the sessions afterwards. A server that has just started answers its first seconds of turns several times slower
+ * the sessions afterwards. A server that has just started answers its first seconds of turns up to ~2× slower
  * (JIT compilation, onnxruntime sessions and buffers created on first use): measured under 32 back-to-back
  * shoppers on the 10k demo collection, 277–394 turns/s in the first second and p99 132–151 ms in the first two,
  * against ~620 turns/s from the first second on a server that had already answered turns.

@@ -9,7 +9,7 @@ export const indexBenchmarks: BenchmarkDefinition[] = [
     options: [
       { name: 'count', description: 'gallery size', default: 100_000 },
       { name: 'dim', description: 'vector dimension', default: 256 },
-      { name: 'queries', description: 'queries per search call', default: 200 },
+      { name: 'queries', description: 'queries in total', default: 200 },
       { name: 'k', description: 'results per query', default: 10 },
       { name: 'seed', description: 'random seed', default: 1 },
       { name: 'repeats', description: 'timed searches per store (median)', default: 3 },

@@ -66,7 +66,7 @@ interface LanceStoreManifest extends StoreManifest {
   search: LanceSearchParameters;
 }
 
-/** None below 10,000 items; otherwise IVF_FLAT with about √count / 5 partitions (64 for 100k). */
+/** None below 10,000 items; otherwise IVF_FLAT with about √count / 5 partitions (63 for 100k). */
 export function defaultLanceIndex(count: number): LanceIndexOptions | null {
   if (count < minimumIndexedItems) return null;
   return { type: 'ivf-flat', numPartitions: Math.round(Math.sqrt(count) / 5) };

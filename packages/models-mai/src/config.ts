@@ -1,5 +1,7 @@
-/** Which memory carries information from one turn to the next. */
-export type MemoryPolicyName = 'none' | 'concat' | 'mio' | 'recurrent';
+import type { MemoryPolicyName } from '@cir/mio';
+
+/** Which memory carries information from one turn to the next: `@cir/mio`'s policies. */
+export type { MemoryPolicyName };
 
 /** How the composed query and the target are read out of the token sequence. */
 export type Pooling = 'text-cls' | 'query-mean';

@@ -225,7 +225,10 @@ export class MaiModel extends Module {
     };
   }
 
-  /** Text-only embedding (modification text m or target caption c^tg) through the MSA layers with prompt tokens. */
+  /**
+   * Text-only embedding (modification text m or target caption c^tg) through the MSA layers with prompt tokens:
+   * `[count, tokens, inputDim]` → `[count, embedDim]`.
+   */
   textEmbedding(text: TokenInput): tf.Tensor2D {
     const count = text.tokens.shape[0];
     const fused = this.msa.apply(

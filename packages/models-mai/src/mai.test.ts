@@ -176,6 +176,26 @@ describe('MaiRetriever', () => {
     );
   });
 
+  it("takes a rollback said in a shopper's words as MAI's template rollback, also with nothing else to change", async () => {
+    const retriever = new MaiRetriever(new MaiModel(TINY, 5), hashEncoder());
+    await retriever.encodeGallery(
+      data.galleryPaths
+        .slice(0, 20)
+        .map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: data.galleryCaptions[row] })),
+    );
+    const run = async (second: string) => {
+      const session = retriever.openSession();
+      await session.turn({ referenceId: 'item-0', text: 'is red', limit: 5 });
+      return session.turn({ referenceId: 'item-9', text: second, limit: 5 });
+    };
+    const template = await run('I prefer the FIRST, and 1. has long sleeves');
+    expect(await run('go back to the first one, and 1. has long sleeves')).toEqual(template);
+    // Without the rollback the second turn starts from item-9: other results.
+    expect(await run('1. has long sleeves')).not.toEqual(template);
+    // Only the reference swap: the model reads an empty text.
+    expect(await run('back to the original')).toEqual(await run('I prefer the FIRST, and '));
+  });
+
   it('saves and loads its gallery so that a loaded retriever takes any item as a reference', async () => {
     const encoder = hashEncoder();
     const items = data.galleryPaths

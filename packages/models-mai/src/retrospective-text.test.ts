@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTurnIntent } from './retrospective-text';
+import { parseSpokenRollback, readTurnIntent } from './retrospective-text';
 
 describe('readTurnIntent', () => {
   it('reads rollback requests and removes their prefix', () => {
@@ -20,5 +20,45 @@ describe('readTurnIntent', () => {
       combination: false,
       text: '1. is red 2. has a star logo',
     });
+  });
+
+  it("reads rollbacks said in a shopper's words, and keeps the rest of the text for the model", () => {
+    expect(readTurnIntent('go back to the second one, with long sleeves')).toEqual({
+      rollbackTo: 1,
+      combination: false,
+      text: 'with long sleeves',
+    });
+    expect(readTurnIntent('I prefer the first one, and 1. is yellow')).toEqual({
+      rollbackTo: 0,
+      combination: false,
+      text: '1. is yellow',
+    });
+    const cases: [string, number, string][] = [
+      ['Back to the original', 0, ''],
+      ["OK, let's go back to the 3rd item but in red", 2, 'in red'],
+      ["Actually I'd rather have the second one. Make it shorter", 1, 'Make it shorter'],
+      ['return to the fourth image with a logo', 3, 'with a logo'],
+      ['show me the first one again', 0, 'again'],
+      ['compared to this one I prefer the second better, and 1. is red', 1, '1. is red'],
+      ['I like the 10th result', 9, ''],
+    ];
+    for (const [text, turn, rest] of cases) expect(parseSpokenRollback(text), text).toEqual({ turn, rest });
+  });
+
+  it('does not read descriptions, combinations or other positions as spoken rollbacks', () => {
+    for (const text of [
+      'is red',
+      'Return to black eyes',
+      'I like the logo',
+      "I like the first turn's colour",
+      'keep the pattern of the first turn',
+      'has the original print',
+      'the first one is too short',
+      'go back to red',
+      'back to the 0th one',
+    ]) {
+      expect(parseSpokenRollback(text), text).toBeUndefined();
+      expect(readTurnIntent(text).rollbackTo, text).toBeUndefined();
+    }
   });
 });

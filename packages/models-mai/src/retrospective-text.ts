@@ -10,9 +10,65 @@ export interface TurnIntent {
   text: string;
 }
 
-/** Detects rollback (prefix templates, e.g. "I prefer the SECOND, and …") and combination ("N. keep the … turn"). */
+/** Image positions a spoken rollback can name: "the original" and "the first" are the session's first reference. */
+const SPOKEN_POSITIONS: Readonly<Record<string, number>> = {
+  original: 0,
+  first: 0,
+  second: 1,
+  third: 2,
+  fourth: 3,
+  fifth: 4,
+  sixth: 5,
+  seventh: 6,
+  eighth: 7,
+  ninth: 8,
+  tenth: 9,
+};
+
+/**
+ * A rollback said in a shopper's words, at the start of the text: an optional lead-in ("ok", "actually", "let's"),
+ * a verb of returning, showing or preferring ("go back to", "return to", "show me", "I prefer", "I'd rather have"), the
+ * position ("the second one", "the 2nd", "the original item"), and then the end of the text, a punctuation mark or
+ * a word that starts the rest ("and", "but", "with", "in", …). The last condition keeps "I like the first turn's
+ * colour" (a combination, not a rollback) out.
+ */
+const SPOKEN_ROLLBACK = new RegExp(
+  [
+    String.raw`^(?:(?:ok(?:ay)?|actually|no|hmm+|well|please|let['’]?s|let us|can we|could we|can you|could you|i want to|i['’]?d like to|i would like to|compared to this one)[\s,]+)*`,
+    String.raw`(?:(?:go(?:ing)?|get|switch|take me|bring me)\s+back\s+to|back\s+to|return\s+to|revert\s+to|roll\s*back\s+to|show\s+me|see|`,
+    String.raw`i(?:\s+would|\s*['’]d)?\s+(?:rather\s+)?(?:prefer|like|choose|take|want|have)(?:\s+to\s+(?:have|choose|see))?)`,
+    String.raw`\s+(?:the\s+)?(original|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[1-9]\d?(?:st|nd|rd|th))`,
+    String.raw`(?:\s+(?:one|item|image|picture|photo|result|option|choice|turn))?(?:\s+better)?`,
+    String.raw`(?=$|\s*[,;:.!]|\s+(?:and|but|with|in|only|though|again|then|please)\b)`,
+  ].join(''),
+  'i',
+);
+
+/** Punctuation and a joining word between a spoken rollback and the rest of its text. */
+const ROLLBACK_JOIN = /^[\s,;:.!]*(?:(?:and|but|then)\b[\s,]*)?/i;
+
+/**
+ * Reads a rollback said in a shopper's words ("go back to the second one, with long sleeves", "I prefer the first
+ * one, and 1. is yellow", "back to the original"): the image position it names (0-based) and the rest of the text.
+ * Case does not matter. Undefined when the text does not start like that.
+ */
+export function parseSpokenRollback(text: string): { turn: number; rest: string } | undefined {
+  const trimmed = text.trim();
+  const match = SPOKEN_ROLLBACK.exec(trimmed);
+  if (!match) return undefined;
+  const word = match[1]!.toLowerCase();
+  const turn = SPOKEN_POSITIONS[word] ?? Number.parseInt(word, 10) - 1;
+  if (!(turn >= 0)) return undefined;
+  return { turn, rest: trimmed.slice(match[0].length).replace(ROLLBACK_JOIN, '') };
+}
+
+/**
+ * Detects rollback and combination requests. Rollback: MAI's templates first (case-sensitive prefixes, e.g. "I
+ * prefer the SECOND, and …", as its loader reads the data), then the same request in a shopper's words
+ * (`parseSpokenRollback`: "go back to the second one, with long sleeves"). Combination: "N. keep the … turn".
+ */
 export function readTurnIntent(text: string): TurnIntent {
-  const rollback = parseRollback(text);
+  const rollback = parseRollback(text) ?? parseSpokenRollback(text);
   if (rollback) return { rollbackTo: rollback.turn, combination: false, text: rollback.rest.trim() };
   return { combination: fashionMtKind({ mod3: text }) === 'combination', text };
 }

@@ -2,14 +2,18 @@ import { concatTokens, gatherRows, tf } from '@cir/core-tensor';
 import type { SessionBatch } from './batches';
 import type { MaiModel, TokenInput } from './mai-model';
 
-export interface TurnEmbeddings {
+/**
+ * One turn's embeddings of a batch of sessions, as the Cyclic Combination Loss reads them (not `@cir/losses`'
+ * `TurnEmbeddings`: the per-modality embeddings of L_sim, L_naive and L_pre).
+ */
+export interface MaiTurnEmbeddings {
   /** Composed query t^r of each turn: `[batch, embedDim]`. */
   fusedQuery: tf.Tensor2D;
-  /** Target image + caption t^tg of each turn. */
+  /** Target image + caption t^tg of each turn: `[batch, embedDim]`. */
   targetFused: tf.Tensor2D;
-  /** Modification text m (text-only branch). */
+  /** Modification text m (text-only branch): `[batch, embedDim]`. */
   modificationText?: tf.Tensor2D;
-  /** Target caption c^tg (text-only branch). */
+  /** Target caption c^tg (text-only branch): `[batch, embedDim]`. */
   targetCaption?: tf.Tensor2D;
 }
 
@@ -44,13 +48,13 @@ function historyCaptions(batch: SessionBatch, turn: number): TokenInput {
 /**
  * Runs MAI over a batch of sessions turn by turn: BSA once over every turn image (reference and target sides share
  * it), the memory update per turn, then MSA (or single-stage fusion) per turn. Returns the per-turn embeddings the
- * Cyclic Combination Loss needs, and the final memory.
+ * Cyclic Combination Loss needs, and the final memory `[batch, memoryTokens, dim]`.
  */
 export function forwardSessions(
   model: MaiModel,
   batch: SessionBatch,
   options: { textBranch: boolean },
-): { turns: TurnEmbeddings[]; memory: tf.Tensor3D } {
+): { turns: MaiTurnEmbeddings[]; memory: tf.Tensor3D } {
   const { config } = model;
   const { turns, batch: size } = batch;
   const bsa = model.bimodalAggregation(batch.images, batch.captions);

@@ -1,10 +1,12 @@
+import { resolve } from 'node:path';
 import { type BenchmarkDefinition, coreTensorBenchmarks, summarizeBenchmark } from '@cir/core-tensor';
 import { indexBenchmarks } from '@cir/index';
 import { mioBenchmarks } from '@cir/mio';
 import { maiBenchmarks } from '@cir/models-mai';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError, printResult } from '../output';
-import { serveLoadBenchmark } from './serve-load-benchmark';
+import { DEFAULT_DEMO_DIRECTORY } from './demo';
+import { hasFinishedDemo, serveLoadBenchmark, serveLoadDemoDirectory } from './serve-load-benchmark';
 
 /** Every benchmark the CLI knows, from the packages that define them. */
 export const benchmarks: BenchmarkDefinition[] = [
@@ -22,20 +24,28 @@ function parseNumber(value: string): number {
 }
 
 export function registerBench(program: Command): void {
-  const optionNames = new Map<string, string>();
+  // An option several benchmarks take may mean something else in each: its help says what, per benchmark.
+  const optionUses = new Map<string, Map<string, string[]>>();
   for (const definition of benchmarks) {
     for (const option of definition.options) {
-      if (!optionNames.has(option.name)) optionNames.set(option.name, option.description);
+      const uses = optionUses.get(option.name) ?? new Map<string, string[]>();
+      uses.set(option.description, [...(uses.get(option.description) ?? []), definition.name]);
+      optionUses.set(option.name, uses);
     }
   }
   const command = program
     .command('bench')
     .argument('[name]', `benchmark to run: ${benchmarks.map((definition) => definition.name).join(', ')}`)
     .description('Run a performance benchmark and print its figures (one JSON object with --json).')
-    .option('--all', 'run every benchmark, one line each')
-    .option('--json', 'print JSON (one object per benchmark)');
-  for (const [name, description] of optionNames) {
-    command.option(`--${name} <number>`, `${description} (benchmarks that take it)`, parseNumber);
+    .option('--all', 'run every benchmark, one line each (serve-load only when a finished demo exists)')
+    .option('--json', 'print JSON (one object per benchmark)')
+    .option(
+      '--demo-dir <dir>',
+      `the demo serve-load serves (default $CIR_DEMO_DIR, else ./${DEFAULT_DEMO_DIRECTORY})`,
+    );
+  for (const [name, uses] of optionUses) {
+    const description = [...uses].map(([text, names]) => `${text} (${names.join(', ')})`).join('; ');
+    command.option(`--${name} <number>`, description, parseNumber);
   }
   command.addHelpText(
     'after',
@@ -53,12 +63,22 @@ ${benchmarks
 Examples:
   cir bench topk --n 100000 --json
   cir bench attention
+  cir bench serve-load --demo-dir cir-demo --pause 1000
   cir bench --all --json > bench.jsonl`,
   );
   command.action(async (name: string | undefined, options: Record<string, unknown>) => {
+    if (typeof options.demoDir === 'string') process.env.CIR_DEMO_DIR = resolve(options.demoDir);
     let selected: BenchmarkDefinition[];
-    if (options.all) selected = benchmarks;
-    else if (!name) {
+    if (options.all) {
+      selected = [];
+      for (const definition of benchmarks) {
+        if (definition === serveLoadBenchmark && !(await hasFinishedDemo())) {
+          process.stderr.write(
+            `serve-load skipped: no finished demo in ${serveLoadDemoDirectory()} (run \`cir demo\`, or give --demo-dir)\n`,
+          );
+        } else selected.push(definition);
+      }
+    } else if (!name) {
       process.stdout.write(`${command.helpInformation()}\n`);
       return;
     } else {
@@ -70,6 +90,19 @@ Examples:
         );
       }
       selected = [definition];
+    }
+    if (!options.all) {
+      const [definition] = selected;
+      const foreign = [...optionUses.keys()].filter(
+        (option) => options[option] !== undefined && !definition!.options.some((own) => own.name === option),
+      );
+      if (foreign.length > 0) {
+        const own = definition!.options.map((option) => `--${option.name}`).join(', ') || 'no options';
+        throw new CliError(
+          `${foreign.map((option) => `--${option}`).join(', ')} does not apply to ${definition!.name} (it takes ${own})`,
+          2,
+        );
+      }
     }
     for (const definition of selected) {
       const values: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CollectionRegistry } from '@cir/server';
+import { CollectionRegistry, type StoredCollection } from '@cir/server';
 import type { Command } from 'commander';
 import { CliError, printResult } from '../output';
 import { ProgressBar } from '../progress';
@@ -18,7 +18,9 @@ interface BuildOptions extends RetrievalOptions {
 export function registerIndex(program: Command): void {
   const index = program
     .command('index')
-    .description('Build and list collections: a catalog folder encoded by a method into a searchable index.');
+    .description(
+      'Build, list and query collections: a catalog folder encoded by a method into a searchable index.',
+    );
   retrievalOptions(
     index
       .command('build')
@@ -71,15 +73,32 @@ Examples:
       );
     });
   registerQuery(index);
-  retrievalOptions(index.command('list').description('List the collections of --data-dir.'))
-    .option('--json', 'print {"collections": [...]}')
+  retrievalOptions(
+    index
+      .command('list')
+      .description(
+        'List the collections of --data-dir from their files (no model is loaded). With --encoder or --demo,\n' +
+          'also load each one and show whether it serves (status ready or failed, with the reason).',
+      ),
+  )
+    .option('--json', 'print {"dataDir", "collections": [{name, method, items, status, builtAt?, error?}]}')
     .action(async (options: RetrievalOptions & { json?: boolean }) => {
-      const setup = await retrievalSetup(options);
-      const registry = await CollectionRegistry.open({ dataDir: setup.dataDir, provider: setup.provider });
-      const collections = registry.list();
-      printResult({ dataDir: setup.dataDir, collections }, options, () =>
+      let dataDir: string;
+      let collections: (StoredCollection & { status: string })[];
+      if (options.encoder || options.demo) {
+        const setup = await retrievalSetup(options);
+        dataDir = setup.dataDir;
+        collections = (await CollectionRegistry.open({ dataDir, provider: setup.provider })).list();
+      } else {
+        dataDir = resolve(options.dataDir ?? 'cir-data');
+        collections = (await CollectionRegistry.readStored(dataDir)).map((stored) => ({
+          ...stored,
+          status: stored.error ? 'unreadable' : 'stored',
+        }));
+      }
+      printResult({ dataDir, collections }, options, () =>
         collections.length === 0
-          ? `no collections in ${setup.dataDir}`
+          ? `no collections in ${dataDir}`
           : collections
               .map(
                 (c) =>

@@ -141,7 +141,10 @@ export function registerEvalMai(evaluate: Command): void {
       '--ablations',
       "also the paper's Table 3 (components), Table 5 (memory policies) and Table 6 (CCL terms)",
     )
-    .option('--report <dir>', 'where to write results.json and results.md (default <data>/reports)')
+    .option(
+      '--report <dir>',
+      'where to write mai-results.json, mai-results.md and the recall plot mai-recall.png (default <data>/reports)',
+    )
     .option(
       '--json',
       'print one JSON object: {"results": [{"method", "mean", "combination", "rollback", …}]}',

@@ -88,23 +88,25 @@ export function registerQuery(parent: Command): void {
       ),
   )
     .option('--collection <name>', 'collection to query (default "demo" with --demo)')
-    .option('--reference <id>', 'the item the first turn starts from')
+    .option('--reference <id>', 'the item the first turn starts from (required without --interactive)')
     .option('--text <text>', 'a modification text; repeat for later turns', collect, [])
     .option('--limit <n>', 'results per turn', integerAtLeast(1), 10)
     .option('--interactive', 'read turns from the terminal (ref <id>, back <turn>, history, quit)')
     .option(
       '--json',
-      'print one JSON object: {"collection", "turns": [{turn, results: [{id, score, caption}]}]}',
+      'print one JSON object: {collection, method, reference, turns: [{turn, text, results: [{id, score, caption}]}]}',
     )
     .addHelpText(
       'after',
       `
-A "2. …" or "go back to the second one" text rolls back inside the method (MAI's rollback turns); --interactive's
-"back <turn>" forgets later turns of the session.
+With the mai method, a text can return to an earlier item of the session ("go back to the second one, with long
+sleeves", or MAI's template "I prefer the SECOND, and 1. …") or keep what an earlier one had ("1. is red 2. keep the
+pattern of the first turn"); the baselines read every text as a plain change. --interactive's "back <turn>" forgets
+the later turns of the session instead.
 
 Examples:
-  cir query --demo --reference p00042 --text "is red" --text "1. has long sleeves"
-  cir query --demo --interactive --reference p00042
+  cir query --demo --reference shirt-000042 --text "is red" --text "go back to the first one, with long sleeves"
+  cir query --demo --interactive --reference shirt-000042
   cir query --data-dir shop-data --encoder world/encoder --collection shop --reference sku-1 --text "in blue" --json`,
     )
     .action(async (options: QueryOptions) => {

@@ -40,6 +40,12 @@ describe('cir index build / list, cir query', () => {
 
     const listed = JSON.parse((await runCli('index', 'list', ...common(), '--json')).stdout);
     expect(listed.collections.map((collection: { name: string }) => collection.name)).toEqual(['shop']);
+    expect(listed.collections[0]).toMatchObject({ status: 'ready', items: 210 });
+    // Without an encoder, the list comes from the collection files alone.
+    const stored = JSON.parse((await runCli('index', 'list', '--data-dir', dataDir, '--json')).stdout);
+    expect(stored.collections).toEqual([
+      { name: 'shop', method: 'sum', items: 210, builtAt: record.builtAt, status: 'stored' },
+    ]);
 
     const reference = (await readCatalogFolder(world.catalog))[0]!.id;
     const twoTurns = [

@@ -5,10 +5,20 @@ import { type LoadTestResult, runLoadTest } from '@cir/server';
 import { CliError } from '../output';
 import { DEFAULT_DEMO_DIRECTORY, readDemoManifest } from './demo';
 
+/** The demo serve-load serves: $CIR_DEMO_DIR (`cir bench --demo-dir` sets it), else ./cir-demo. */
+export function serveLoadDemoDirectory(): string {
+  return resolve(process.env.CIR_DEMO_DIR ?? DEFAULT_DEMO_DIRECTORY);
+}
+
+/** Whether `serveLoadDemoDirectory()` holds a finished `cir demo`. */
+export async function hasFinishedDemo(): Promise<boolean> {
+  return Boolean(await readDemoManifest(serveLoadDemoDirectory()));
+}
+
 /**
  * The server under load: `cir serve --demo` in a child process (so that the load generator does not share its
- * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a finished `cir demo` (its folder:
- * $CIR_DEMO_DIR, default ./cir-demo); the demo collection is built on first use.
+ * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a
+ * finished `cir demo` in `serveLoadDemoDirectory()`; the demo collection is built on first use.
  */
 export async function benchmarkServeLoad(options: {
   sessions: number;
@@ -16,10 +26,10 @@ export async function benchmarkServeLoad(options: {
   thinkMs: number;
   warmUpSeconds: number;
 }): Promise<LoadTestResult & { name: 'serve-load'; collectionItems: number; method: string }> {
-  const demoDirectory = resolve(process.env.CIR_DEMO_DIR ?? DEFAULT_DEMO_DIRECTORY);
-  if (!(await readDemoManifest(demoDirectory))) {
+  const demoDirectory = serveLoadDemoDirectory();
+  if (!(await hasFinishedDemo())) {
     throw new CliError(
-      `serve-load needs a finished demo in ${demoDirectory}: run \`cir demo\` first (or set CIR_DEMO_DIR)`,
+      `serve-load needs a finished demo in ${demoDirectory}: run \`cir demo\` first (or give --demo-dir)`,
       2,
     );
   }

@@ -52,12 +52,16 @@ describe('renderCatalog', () => {
   });
 
   it('never leaves a partial file under a final name or a temporary file behind', async () => {
-    const products = generateCatalog({ count: 3, seed: 3 });
+    // Enough pictures that many writes are still running when one fails: the call must wait for them.
+    const products = generateCatalog({ count: 200, seed: 3 });
     const outDir = join(directory, 'blocked');
     // A directory in the way makes the rename of the second picture fail after its bytes were written.
     await mkdir(join(outDir, 'images', `${products[1]!.id}.png`), { recursive: true });
-    await expect(renderCatalog(products, { outDir })).rejects.toThrow();
+    await expect(renderCatalog(products, { outDir, concurrency: 2 })).rejects.toThrow();
     const names = await readdir(join(outDir, 'images'));
     expect(names.filter((name) => name.includes('.tmp-'))).toEqual([]);
+    // Nothing was still being written when the call failed: the folder stays as the caller found it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await readdir(join(outDir, 'images'))).sort()).toEqual(names.sort());
   });
 });

@@ -47,28 +47,36 @@ export async function renderCatalog(
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
   let nextChunk = 0;
   let done = 0;
-  let failed = false;
+  const failures: unknown[] = [];
   const runSlot = async (): Promise<void> => {
-    while (nextChunk < chunkCount && !failed) {
+    while (nextChunk < chunkCount && failures.length === 0) {
       const start = CHUNK_SIZE * nextChunk++;
       try {
         const pngs = await renderProductPngs(products.slice(start, start + CHUNK_SIZE), {
           size: options.size,
         });
-        await Promise.all(
+        await settleAll(
           pngs.map(async (png, offset) => {
             await writeThenRename(join(options.outDir, paths[start + offset]!), png);
             options.onProgress?.(++done, products.length);
           }),
         );
       } catch (error) {
-        failed = true;
-        throw error;
+        failures.push(error);
       }
     }
   };
+  // Every slot ends before the call does, even after a failure: no write is still running (or leaves its
+  // temporary file) once the caller sees the error.
   await Promise.all(Array.from({ length: Math.min(concurrency, chunkCount) }, runSlot));
+  if (failures.length > 0) throw failures[0];
   return paths;
+}
+
+/** Waits for every promise, then rejects with the first failure (Promise.all rejects while others still run). */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failure = (await Promise.allSettled(promises)).find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**
