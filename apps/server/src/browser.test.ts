@@ -110,7 +110,7 @@ describe.skipIf(!hasChromium)(
       await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
     });
 
-    it('runs two turns (the first by keyboard), makes a clicked result the reference, rolls back to turn 1', async () => {
+    it('runs three turns (the first by keyboard; a clicked result as a reference; a return to the first item), rolls back to turn 1', async () => {
       const reference = testId(page, 'catalog-item').nth(3);
       const referenceId = await reference.getAttribute('data-id');
       await testId(page, 'modification-input').fill('');
@@ -154,13 +154,24 @@ describe.skipIf(!hasChromium)(
       const session = (await response.json()) as { turns: { referenceId: string }[] };
       expect(session.turns.map((turn) => turn.referenceId)).toEqual([referenceId, pickedId]);
 
+      // A text that returns to an earlier item: turn 3 starts from turn 1's reference, and the page says so.
+      await testId(page, 'modification-input').fill('go back to the first one, in blue');
+      await testId(page, 'search-button').click();
+      await expect.poll(() => testId(page, 'history-turn').count()).toBe(3);
+      await expect
+        .poll(() => testId(page, 'status').textContent())
+        .toMatch(/^Turn 3, back to .+: 12 results\.$/);
+      const third = testId(page, 'history-turn').nth(2);
+      expect(await third.getByTestId('returned-to').textContent()).toContain('back to');
+      expect(await third.locator('img').getAttribute('src')).toContain(encodeURIComponent(referenceId!));
+
       await mkdir(SCREENSHOT_DIRECTORY, { recursive: true });
-      const screenshot = join(SCREENSHOT_DIRECTORY, 'two-turn-session.png');
+      const screenshot = join(SCREENSHOT_DIRECTORY, 'three-turn-session.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       expect(existsSync(screenshot)).toBe(true);
 
       // The latest turn cannot be rolled back to; the first one can.
-      expect(await testId(page, 'rollback-button').nth(1).isDisabled()).toBe(true);
+      expect(await testId(page, 'rollback-button').nth(2).isDisabled()).toBe(true);
       await testId(page, 'rollback-button').first().click();
       await expect.poll(() => testId(page, 'history-turn').count()).toBe(1);
       await expect.poll(() => testId(page, 'status').textContent()).toBe('Rolled back to turn 1.');

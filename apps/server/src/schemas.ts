@@ -195,12 +195,19 @@ const resultSchema = {
   },
 } as const;
 
+const returnedToSchema = {
+  type: 'string',
+  description:
+    'Set when the text returned to an earlier item of the session ("go back to the second one, …"): that item, which the turn started from instead of referenceId.',
+} as const;
+
 const turnRecordSchema = {
   type: 'object',
   required: ['turn', 'referenceId', 'text', 'results'],
   properties: {
     turn: { type: 'integer' },
     referenceId: { type: 'string' },
+    returnedTo: returnedToSchema,
     text: { type: 'string' },
     results: { type: 'array', items: resultSchema },
   },
@@ -266,7 +273,11 @@ export const turnSchema = {
     200: {
       type: 'object',
       required: ['turn', 'results'],
-      properties: { turn: { type: 'integer' }, results: { type: 'array', items: resultSchema } },
+      properties: {
+        turn: { type: 'integer' },
+        results: { type: 'array', items: resultSchema },
+        returnedTo: returnedToSchema,
+      },
     },
     ...errorResponses,
   },

@@ -126,6 +126,15 @@ describe('a shopper’s conversation', () => {
     ]);
     expect(history.turns[2].text).toBe('in blue');
     expect(history.turns[1].results).toEqual(second.json().results);
+    // Only a text that returns to an earlier item says which one the turn started from.
+    expect(history.turns.some((entry: object) => 'returnedTo' in entry)).toBe(false);
+    const back = await turn({ text: 'go back to the first one, in red' });
+    expect(back.json()).toMatchObject({ turn: 4, returnedTo: page.items[0].id });
+    const afterBack = (await app.inject({ method: 'GET', url: `/v1/sessions/${id}` })).json();
+    expect(afterBack.turns[3]).toMatchObject({
+      returnedTo: page.items[0].id,
+      text: 'go back to the first one, in red',
+    });
 
     const rollback = await app.inject({
       method: 'POST',

@@ -14,6 +14,8 @@ export interface TurnResultItem {
 export interface SessionTurn {
   turn: number;
   referenceId: string;
+  /** The earlier item a retrospective text returned to ("go back to the second one, …"), which the turn used. */
+  returnedTo?: string;
   text: string;
   results: TurnResultItem[];
 }
@@ -152,6 +154,7 @@ export class SessionRegistry {
       const turn: SessionTurn = {
         turn: result.turn,
         referenceId,
+        ...(result.returnedTo !== undefined && { returnedTo: result.returnedTo }),
         text: input.text,
         results: result.results.map((hit) => {
           const caption = collection.byId.get(hit.id)?.caption;

@@ -33,6 +33,11 @@ export interface TurnResult {
   /** 1-based turn number within the session. */
   turn: number;
   results: RankedResult[];
+  /**
+   * Set when the text returned to an earlier image of the session ("go back to the second one, …") and the method
+   * composed with that image instead of the given reference: its id. Methods without retrospection never set it.
+   */
+  returnedTo?: string;
 }
 
 /** A multi-turn conversation with one retriever. Its state is whatever the method carries across turns. */

@@ -322,7 +322,7 @@ class MaiSession implements RetrievalSession {
       throw new Error('the first turn needs a referenceId (the product the shopper starts from)');
     const record: TurnRecord = { turn: this.turns.length + 1, referenceId, text: input.text };
     const search = { limit: input.limit ?? 10, ...(input.filter && { filter: input.filter }) };
-    const { query, hits } = await this.step(record, search);
+    const { query, hits, returnedTo } = await this.step(record, search);
     const results =
       hits ??
       (
@@ -335,7 +335,11 @@ class MaiSession implements RetrievalSession {
       )[0]!;
     record.best = results[0]?.id;
     this.turns.push(record);
-    return { turn: record.turn, results: results.map((hit) => ({ id: hit.id, score: hit.score })) };
+    return {
+      turn: record.turn,
+      results: results.map((hit) => ({ id: hit.id, score: hit.score })),
+      ...(returnedTo !== undefined && { returnedTo }),
+    };
   }
 
   async rollback(turn: number): Promise<void> {
@@ -354,21 +358,23 @@ class MaiSession implements RetrievalSession {
 
   /**
    * Runs one turn through the model, updates the memory and returns the composed query `[embedDim]`; with
-   * `search`, also its results when the turn was batched (searched together with the batch).
+   * `search`, also its results when the turn was batched (searched together with the batch); `returnedTo`, the
+   * earlier image a rollback turn composed with instead of the given reference.
    */
   private async step(
     record: TurnRecord,
     search?: TurnSearch,
-  ): Promise<{ query: Float32Array; hits?: SearchHit[] }> {
+  ): Promise<{ query: Float32Array; hits?: SearchHit[]; returnedTo?: string }> {
     const { model } = this.retriever;
     const { imageTokens, tokenDim } = this.retriever.shape;
     const intent = readTurnIntent(record.text);
     // A rollback request replaces the reference by the image of the turn it names (MAI's "Replace").
     const images = [...this.turns.map((previous) => previous.referenceId!), record.referenceId!];
-    const referenceId =
+    const returnedTo =
       model.config.rollback && intent.rollbackTo !== undefined && intent.rollbackTo < images.length - 1
         ? images[intent.rollbackTo]!
-        : record.referenceId!;
+        : undefined;
+    const referenceId = returnedTo ?? record.referenceId!;
     const reference = this.retriever.itemTokens(referenceId);
     const modelText = model.config.rollback ? intent.text : record.text;
     if (model.config.twoStage) {
@@ -392,7 +398,7 @@ class MaiSession implements RetrievalSession {
         }),
       });
       this.memory = memory;
-      return { query, ...(hits && { hits }) };
+      return { query, ...(hits && { hits }), ...(returnedTo !== undefined && { returnedTo }) };
     }
     // Single-stage fusion (the "Base" ablation): the reference image's tokens and the text in one pass.
     const text = await this.retriever.encoder.encodeTexts([modelText], { trimPadding: true });
@@ -403,7 +409,10 @@ class MaiSession implements RetrievalSession {
       const fused = model.composeSingleStage(previous, referenceImage, words);
       const memory = model.memory.update(previous, fused.tokens);
       this.memory = { tokens: memory.dataSync() as Float32Array, count: memory.shape[1] };
-      return { query: fused.query.dataSync() as Float32Array };
+      return {
+        query: fused.query.dataSync() as Float32Array,
+        ...(returnedTo !== undefined && { returnedTo }),
+      };
     });
   }
 }

@@ -189,9 +189,12 @@ describe('MaiRetriever', () => {
       return session.turn({ referenceId: 'item-9', text: second, limit: 5 });
     };
     const template = await run('I prefer the FIRST, and 1. has long sleeves');
+    expect(template.returnedTo).toBe('item-0');
     expect(await run('go back to the first one, and 1. has long sleeves')).toEqual(template);
     // Without the rollback the second turn starts from item-9: other results.
-    expect(await run('1. has long sleeves')).not.toEqual(template);
+    const plain = await run('1. has long sleeves');
+    expect(plain.returnedTo).toBeUndefined();
+    expect(plain.results).not.toEqual(template.results);
     // Only the reference swap: the model reads an empty text.
     expect(await run('back to the original')).toEqual(await run('I prefer the FIRST, and '));
   });

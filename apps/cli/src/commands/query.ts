@@ -25,8 +25,11 @@ interface QueryOptions extends RetrievalOptions {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function formatTurn(result: TurnResult, captions: ReadonlyMap<string, string | undefined>): string {
+  const back = result.returnedTo
+    ? ` (back to ${result.returnedTo}: ${captions.get(result.returnedTo) ?? ''})`
+    : '';
   return [
-    `turn ${result.turn}:`,
+    `turn ${result.turn}${back}:`,
     ...result.results.map(
       (hit, rank) =>
         `  ${String(rank + 1).padStart(2)}. ${hit.id.padEnd(14)} ${hit.score.toFixed(3)}  ${captions.get(hit.id) ?? ''}`,
@@ -94,7 +97,7 @@ export function registerQuery(parent: Command): void {
     .option('--interactive', 'read turns from the terminal (ref <id>, back <turn>, history, quit)')
     .option(
       '--json',
-      'print one JSON object: {collection, method, reference, turns: [{turn, text, results: [{id, score, caption}]}]}',
+      'print one JSON object: {collection, method, reference, turns: [{turn, text, returnedTo?, results: [{id, score, caption}]}]}',
     )
     .addHelpText(
       'after',
@@ -159,6 +162,7 @@ Examples:
           turns: turns.map((turn) => ({
             turn: turn.turn,
             text: turn.text,
+            ...(turn.returnedTo !== undefined && { returnedTo: turn.returnedTo }),
             results: turn.results.map((hit) => ({ ...hit, caption: captions.get(hit.id) })),
           })),
         },

@@ -37,8 +37,8 @@ export async function sessionRoutes(app: FastifyInstance, options: SessionRoutes
     '/sessions/:id/turns',
     { schema: { tags: ['sessions'], ...turnSchema } },
     async (request) => {
-      const { turn, results } = await sessions.turn(request.params.id, request.body);
-      return { turn, results };
+      const { turn, results, returnedTo } = await sessions.turn(request.params.id, request.body);
+      return { turn, results, ...(returnedTo !== undefined && { returnedTo }) };
     },
   );
 

@@ -254,11 +254,20 @@ function renderHistory() {
       const heading = document.createElement('strong');
       heading.textContent = `Turn ${turn.turn}`;
       entry.append(heading);
-      const reference = turn.referenceId ? seenItems.get(turn.referenceId) : undefined;
+      // A text that returned to an earlier item ("go back to the second one") started from that item.
+      const startId = turn.returnedTo ?? turn.referenceId;
+      if (turn.returnedTo) {
+        const back = document.createElement('span');
+        back.className = 'returned-to';
+        back.dataset.testid = 'returned-to';
+        back.textContent = ' ↩ back to';
+        heading.append(back);
+      }
+      const reference = startId ? seenItems.get(startId) : undefined;
       if (reference?.imageUrl) {
-        entry.append(thumbnail({ id: turn.referenceId, ...reference }, 40));
-      } else if (turn.referenceId) {
-        entry.append(document.createTextNode(` ${turn.referenceId} `));
+        entry.append(thumbnail({ id: startId, ...reference }, 40));
+      } else if (startId) {
+        entry.append(document.createTextNode(` ${startId} `));
       }
       const text = document.createElement('q');
       text.textContent = turn.text;
@@ -371,11 +380,14 @@ async function search() {
   const response = await api('POST', sessionPath('/turns'), body).catch(forgetExpiredSession);
   state.turns = [
     ...state.turns.filter((turn) => turn.turn < response.turn),
-    { turn: response.turn, referenceId, text, results: response.results },
+    { turn: response.turn, referenceId, returnedTo: response.returnedTo, text, results: response.results },
   ];
   showTurnResults(response.results);
   input.value = '';
-  showStatus(`Turn ${response.turn}: ${response.results.length} results.`);
+  const back = response.returnedTo
+    ? `, back to ${seenItems.get(response.returnedTo)?.caption || response.returnedTo}`
+    : '';
+  showStatus(`Turn ${response.turn}${back}: ${response.results.length} results.`);
 }
 
 /** Shows a turn's results; the top one is the next turn's reference until the shopper clicks another. */
