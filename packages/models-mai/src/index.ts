@@ -43,7 +43,12 @@ export { NativeGalleryEncoder } from './native-gallery-encoder';
 export { NativeSessionQueries } from './native-session-queries';
 export { maiRetrieverProvider } from './retriever-provider';
 export type { TurnIntent } from './retrospective-text';
-export { parseSpokenRollback, readTurnIntent } from './retrospective-text';
+export {
+  combinationTemplate,
+  isCombinationRequest,
+  parseSpokenRollback,
+  readTurnIntent,
+} from './retrospective-text';
 export type { MaiTurnEmbeddings } from './session-forward';
 export { forwardSessions } from './session-forward';
 export type { TrainMaiOptions } from './train-mai';

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseSpokenRollback, readTurnIntent } from './retrospective-text';
+import {
+  combinationTemplate,
+  isCombinationRequest,
+  parseSpokenRollback,
+  readTurnIntent,
+} from './retrospective-text';
 
 describe('readTurnIntent', () => {
   it('reads rollback requests and removes their prefix', () => {
@@ -59,6 +64,38 @@ describe('readTurnIntent', () => {
     ]) {
       expect(parseSpokenRollback(text), text).toBeUndefined();
       expect(readTurnIntent(text).rollbackTo, text).toBeUndefined();
+    }
+  });
+
+  it('reads combinations said in a shopper\'s words, in the numbered form MAI is trained on, and not other uses of "keep"', () => {
+    const template = '1. is red 2. keep the logo in the first turn';
+    expect(readTurnIntent(template)).toEqual({ combination: true, text: template });
+    const rewritten: [string, string][] = [
+      ['is blue, but keep the pattern of the first one', '1. is blue 2. keep the pattern in the first turn'],
+      ['keep the logo from the second item', '1. keep the logo in the second turn'],
+      [
+        'Keeping the colour like the 1st image, make it shorter',
+        '1. keep the colour in the first turn 2. make it shorter',
+      ],
+      [
+        'in black and white but keep the fit of the original',
+        '1. in black and white 2. keep the fit in the first turn',
+      ],
+    ];
+    for (const [text, model] of rewritten) {
+      expect(isCombinationRequest(text), text).toBe(true);
+      expect(combinationTemplate(text), text).toBe(model);
+      expect(readTurnIntent(text), text).toEqual({ combination: true, text: model });
+    }
+    for (const text of [
+      'keep it red',
+      'keep the sleeves long',
+      'the first one, but keep it short',
+      'is red',
+    ]) {
+      expect(isCombinationRequest(text), text).toBe(false);
+      expect(combinationTemplate(text), text).toBeUndefined();
+      expect(readTurnIntent(text), text).toEqual({ combination: false, text });
     }
   });
 });

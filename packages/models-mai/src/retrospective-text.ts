@@ -6,7 +6,10 @@ export interface TurnIntent {
   rollbackTo?: number;
   /** The text keeps attributes of earlier turns ("keep the colour in the first turn"). */
   combination: boolean;
-  /** The text the model reads: a rollback prefix is removed, since the reference swap already carries it. */
+  /**
+   * The text the model reads: a rollback prefix is removed, since the reference swap already carries it; a
+   * combination said plainly is rewritten in MAI's numbered form (`combinationTemplate`).
+   */
   text: string;
 }
 
@@ -63,12 +66,52 @@ export function parseSpokenRollback(text: string): { turn: number; rest: string 
 }
 
 /**
+ * A combination said in a shopper's words: "keep the <attribute> of / from / in / like the <position> [one, item,
+ * turn, …]" anywhere in the text ("in blue, but keep the pattern of the first one"). MAI's own combination texts
+ * ("2. keep the pattern in the first turn") match it too; no text of the real benchmark files does.
+ */
+const SPOKEN_COMBINATION =
+  /\bkeep(?:ing)?\s+(?:the\s+)?(.{1,40}?)\s+(?:of|from|in|as in|like)\s+(?:the\s+)?(original|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[1-9]\d?(?:st|nd|rd|th))(?:\s+(?:one|item|image|picture|photo|result|turn))?\b/i;
+
+const POSITION_WORDS = Object.keys(SPOKEN_POSITIONS).slice(1); // first … tenth
+
+/** Whether the text asks to keep what an earlier item had: MAI's "N. keep the … turn", or said plainly. */
+export function isCombinationRequest(text: string): boolean {
+  return fashionMtKind({ mod3: text }) === 'combination' || SPOKEN_COMBINATION.test(text);
+}
+
+/**
+ * A combination said plainly, rewritten in the numbered form MAI is trained on: "is blue, but keep the pattern of
+ * the first one" → "1. is blue 2. keep the pattern in the first turn". Clauses are split at commas, semicolons and
+ * "but" (not at "and", which also joins colours: "black and white"). Undefined for texts that are already
+ * numbered or that keep nothing.
+ */
+export function combinationTemplate(text: string): string | undefined {
+  if (/\d+\.\s/.test(text) || !SPOKEN_COMBINATION.test(text)) return undefined;
+  const clauses = text
+    .split(/\s*(?:[,;]|\bbut\b)\s*/i)
+    .map((clause) => clause.replace(/^(?:and|then)\s+/i, '').trim())
+    .filter((clause) => clause.length > 0);
+  const items = clauses.map((clause) => {
+    const match = SPOKEN_COMBINATION.exec(clause);
+    if (!match) return clause;
+    const word = match[2]!.toLowerCase();
+    const position = SPOKEN_POSITIONS[word] ?? Number.parseInt(word, 10) - 1;
+    return `keep the ${match[1]} in the ${POSITION_WORDS[position] ?? word} turn`;
+  });
+  return items.map((item, index) => `${index + 1}. ${item}`).join(' ');
+}
+
+/**
  * Detects rollback and combination requests. Rollback: MAI's templates first (case-sensitive prefixes, e.g. "I
  * prefer the SECOND, and …", as its loader reads the data), then the same request in a shopper's words
- * (`parseSpokenRollback`: "go back to the second one, with long sleeves"). Combination: "N. keep the … turn".
+ * (`parseSpokenRollback`: "go back to the second one, with long sleeves"). Combination: "N. keep the … turn", or
+ * "keep the pattern of the first one" (`isCombinationRequest`).
  */
 export function readTurnIntent(text: string): TurnIntent {
   const rollback = parseRollback(text) ?? parseSpokenRollback(text);
   if (rollback) return { rollbackTo: rollback.turn, combination: false, text: rollback.rest.trim() };
-  return { combination: fashionMtKind({ mod3: text }) === 'combination', text };
+  if (fashionMtKind({ mod3: text }) === 'combination') return { combination: true, text };
+  const template = combinationTemplate(text);
+  return template === undefined ? { combination: false, text } : { combination: true, text: template };
 }
