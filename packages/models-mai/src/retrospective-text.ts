@@ -28,6 +28,15 @@ const SPOKEN_POSITIONS: Readonly<Record<string, number>> = {
   tenth: 9,
 };
 
+/** A position as a shopper names it: one of `SPOKEN_POSITIONS`, or a numeric ordinal ("2nd"); captured. */
+const POSITION = String.raw`(${Object.keys(SPOKEN_POSITIONS).join('|')}|[1-9]\d?(?:st|nd|rd|th))`;
+
+/** The 0-based image position a `POSITION` match names. */
+function spokenPosition(word: string): number {
+  const lower = word.toLowerCase();
+  return SPOKEN_POSITIONS[lower] ?? Number.parseInt(lower, 10) - 1;
+}
+
 /**
  * A rollback said in a shopper's words, at the start of the text: an optional lead-in ("ok", "actually", "let's"),
  * a verb of returning, showing or preferring ("go back to", "return to", "show me", "I prefer", "I'd rather have"), the
@@ -40,7 +49,7 @@ const SPOKEN_ROLLBACK = new RegExp(
     String.raw`^(?:(?:ok(?:ay)?|actually|no|hmm+|well|please|let['’]?s|let us|can we|could we|can you|could you|i want to|i['’]?d like to|i would like to|compared to this one)[\s,]+)*`,
     String.raw`(?:(?:go(?:ing)?|get|switch|take me|bring me)\s+back\s+to|back\s+to|return\s+to|revert\s+to|roll\s*back\s+to|show\s+me|see|`,
     String.raw`i(?:\s+would|\s*['’]d)?\s+(?:rather\s+)?(?:prefer|like|choose|take|want|have)(?:\s+to\s+(?:have|choose|see))?)`,
-    String.raw`\s+(?:the\s+)?(original|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[1-9]\d?(?:st|nd|rd|th))`,
+    String.raw`\s+(?:the\s+)?${POSITION}`,
     String.raw`(?:\s+(?:one|item|image|picture|photo|result|option|choice|turn))?(?:\s+better)?`,
     String.raw`(?=$|\s*[,;:.!]|\s+(?:and|but|with|in|only|though|again|then|please)\b)`,
   ].join(''),
@@ -59,8 +68,7 @@ export function parseSpokenRollback(text: string): { turn: number; rest: string 
   const trimmed = text.trim();
   const match = SPOKEN_ROLLBACK.exec(trimmed);
   if (!match) return undefined;
-  const word = match[1]!.toLowerCase();
-  const turn = SPOKEN_POSITIONS[word] ?? Number.parseInt(word, 10) - 1;
+  const turn = spokenPosition(match[1]!);
   if (!(turn >= 0)) return undefined;
   return { turn, rest: trimmed.slice(match[0].length).replace(ROLLBACK_JOIN, '') };
 }
@@ -70,8 +78,11 @@ export function parseSpokenRollback(text: string): { turn: number; rest: string 
  * turn, …]" anywhere in the text ("in blue, but keep the pattern of the first one"). MAI's own combination texts
  * ("2. keep the pattern in the first turn") match it too; no text of the real benchmark files does.
  */
-const SPOKEN_COMBINATION =
-  /\bkeep(?:ing)?\s+(?:the\s+)?(.{1,40}?)\s+(?:of|from|in|as in|like)\s+(?:the\s+)?(original|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|[1-9]\d?(?:st|nd|rd|th))(?:\s+(?:one|item|image|picture|photo|result|turn))?\b/i;
+const SPOKEN_COMBINATION = new RegExp(
+  String.raw`\bkeep(?:ing)?\s+(?:the\s+)?(.{1,40}?)\s+(?:of|from|in|as in|like)\s+(?:the\s+)?${POSITION}` +
+    String.raw`(?:\s+(?:one|item|image|picture|photo|result|turn))?\b`,
+  'i',
+);
 
 const POSITION_WORDS = Object.keys(SPOKEN_POSITIONS).slice(1); // first … tenth
 
@@ -95,9 +106,7 @@ export function combinationTemplate(text: string): string | undefined {
   const items = clauses.map((clause) => {
     const match = SPOKEN_COMBINATION.exec(clause);
     if (!match) return clause;
-    const word = match[2]!.toLowerCase();
-    const position = SPOKEN_POSITIONS[word] ?? Number.parseInt(word, 10) - 1;
-    return `keep the ${match[1]} in the ${POSITION_WORDS[position] ?? word} turn`;
+    return `keep the ${match[1]} in the ${POSITION_WORDS[spokenPosition(match[2]!)] ?? match[2]!.toLowerCase()} turn`;
   });
   return items.map((item, index) => `${index + 1}. ${item}`).join(' ');
 }
