@@ -8,6 +8,9 @@ import { DEFAULT_DEMO_DIRECTORY, type DemoManifest, readDemoManifest } from './c
 import { CliError } from './output';
 import type { ProgressBar } from './progress';
 
+/** Where collections are kept when neither --data-dir nor --demo says. */
+export const DEFAULT_DATA_DIRECTORY = 'cir-data';
+
 /** The name of the collection `--demo` serves and queries. */
 export const DEMO_COLLECTION = 'demo';
 
@@ -25,7 +28,7 @@ export function retrievalOptions(command: Command): Command {
   return command
     .option(
       '--data-dir <dir>',
-      'where collections are kept (default ./cir-data, or <demo-dir>/server with --demo)',
+      `where collections are kept (default ./${DEFAULT_DATA_DIRECTORY}, or <demo-dir>/server with --demo)`,
     )
     .option('--encoder <dir>', 'mini encoder folder (`cir train encoder` writes one)')
     .option('--model <dir>', 'trained MAI model folder; without it the zero-shot "sum" method is the default')
@@ -67,7 +70,7 @@ export async function retrievalSetup(options: RetrievalOptions): Promise<Retriev
     encoderDirectory: resolve(encoderDirectory),
     ...(modelDirectory && { modelDirectory: resolve(modelDirectory) }),
   });
-  const dataDir = resolve(options.dataDir ?? (demo ? join(demo.world, 'server') : 'cir-data'));
+  const dataDir = resolve(options.dataDir ?? (demo ? join(demo.world, 'server') : DEFAULT_DATA_DIRECTORY));
   return { provider, dataDir, ...(demo && { demo }) };
 }
 

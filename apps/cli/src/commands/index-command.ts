@@ -3,7 +3,13 @@ import { CollectionRegistry, type StoredCollection } from '@cir/server';
 import type { Command } from 'commander';
 import { CliError, printResult } from '../output';
 import { ProgressBar } from '../progress';
-import { buildProgress, type RetrievalOptions, retrievalOptions, retrievalSetup } from '../retrieval-setup';
+import {
+  buildProgress,
+  DEFAULT_DATA_DIRECTORY,
+  type RetrievalOptions,
+  retrievalOptions,
+  retrievalSetup,
+} from '../retrieval-setup';
 import { registerQuery } from './query';
 
 interface BuildOptions extends RetrievalOptions {
@@ -90,7 +96,7 @@ Examples:
         dataDir = setup.dataDir;
         collections = (await CollectionRegistry.open({ dataDir, provider: setup.provider })).list();
       } else {
-        dataDir = resolve(options.dataDir ?? 'cir-data');
+        dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIRECTORY);
         collections = (await CollectionRegistry.readStored(dataDir)).map((stored) => ({
           ...stored,
           status: stored.error ? 'unreadable' : 'stored',
