@@ -108,11 +108,8 @@ export class CollectionRegistry {
   static async readStored(dataDir: string): Promise<StoredCollection[]> {
     const root = join(dataDir, 'collections');
     const entries = await readdir(root).catch(() => [] as string[]);
-    const names = [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) =>
-      NAME.test(name),
-    );
     return Promise.all(
-      names.sort().map(async (name): Promise<StoredCollection> => {
+      collectionNames(entries).map(async (name): Promise<StoredCollection> => {
         const directory = join(root, name);
         try {
           const manifest = await readCollectionManifest(directory);
@@ -400,12 +397,7 @@ export class CollectionRegistry {
 
   private async loadAll(): Promise<void> {
     await mkdir(this.root, { recursive: true });
-    const entries = await readdir(this.root);
-    // `<name>.tmp-…` and `<name>.old-…` are what a killed build leaves beside `<name>`.
-    const names = [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) =>
-      NAME.test(name),
-    );
-    for (const name of names.sort()) {
+    for (const name of collectionNames(await readdir(this.root))) {
       const directory = join(this.root, name);
       await restoreInterruptedReplace(directory);
       await Promise.all(
@@ -446,6 +438,14 @@ export class CollectionRegistry {
     }
     return collection;
   }
+}
+
+/**
+ * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
+ * `<name>.old-…`, which a killed build leaves beside it.
+ */
+function collectionNames(entries: readonly string[]): string[] {
+  return [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) => NAME.test(name)).sort();
 }
 
 function served(
