@@ -59,7 +59,9 @@ export async function buildSessionBatch(
   const batch = sessions.length;
   const turns = sessions[0]!.texts.length;
   const imageRows = sessions.flatMap((session) => session.images);
-  const intents = sessions.map((session) => session.texts.map(readTurnIntent));
+  const intents = sessions.map((session) =>
+    session.texts.map((text, turn) => readTurnIntent(text, turn + 1)),
+  );
   const texts = await features.textFeatures(
     sessions.flatMap((session, index) =>
       session.texts.map((text, turn) => (config.rollback ? intents[index]![turn]!.text : text)),

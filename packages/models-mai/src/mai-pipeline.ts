@@ -51,8 +51,12 @@ export async function prepareMaiContext(options: {
   const data = await loadFashionMtData(root, { captionsFile: options.captionsFile });
   const encoder = await MiniClipEncoder.load(encoderDirectory);
   // Raw texts (read by the baselines) and texts without a rollback prefix (read by MAI).
-  const raw = [...data.train, ...data.test].flatMap((session) => session.texts);
-  const texts = [...raw, ...raw.map((text) => readTurnIntent(text).text)];
+  const sessions = [...data.train, ...data.test];
+  const raw = sessions.flatMap((session) => session.texts);
+  const texts = [
+    ...raw,
+    ...sessions.flatMap((session) => session.texts.map((text, turn) => readTurnIntent(text, turn + 1).text)),
+  ];
   const features = await MaiFeatures.build({
     encoder,
     cacheDirectory: options.cacheDirectory ?? join(root, '.cache', 'features'),

@@ -367,9 +367,9 @@ class MaiSession implements RetrievalSession {
   ): Promise<{ query: Float32Array; hits?: SearchHit[]; returnedTo?: string }> {
     const { model } = this.retriever;
     const { imageTokens, tokenDim } = this.retriever.shape;
-    const intent = readTurnIntent(record.text);
     // A rollback request replaces the reference by the image of the turn it names (MAI's "Replace").
     const images = [...this.turns.map((previous) => previous.referenceId!), record.referenceId!];
+    const intent = readTurnIntent(record.text, images.length);
     const returnedTo =
       model.config.rollback && intent.rollbackTo !== undefined && intent.rollbackTo < images.length - 1
         ? images[intent.rollbackTo]!

@@ -197,6 +197,33 @@ describe('MaiRetriever', () => {
     expect(plain.results).not.toEqual(template.results);
     // Only the reference swap: the model reads an empty text.
     expect(await run('back to the original')).toEqual(await run('I prefer the FIRST, and '));
+    // By turn number, and relative to the current reference.
+    expect(await run('go back to turn 1, and 1. has long sleeves')).toEqual(template);
+    expect(await run('back to the previous one, and 1. has long sleeves')).toEqual(template);
+  });
+
+  it('reads "the previous one" as the image before the current reference, and turn numbers as their reference', async () => {
+    const retriever = new MaiRetriever(new MaiModel(TINY, 5), hashEncoder());
+    await retriever.encodeGallery(
+      data.galleryPaths
+        .slice(0, 20)
+        .map((path, row) => ({ id: `item-${row}`, imagePath: path, caption: data.galleryCaptions[row] })),
+    );
+    const session = retriever.openSession();
+    await session.turn({ referenceId: 'item-0', text: 'is red', limit: 5 });
+    await session.turn({ referenceId: 'item-4', text: 'is blue', limit: 5 });
+    // Images so far: item-0 (turn 1), item-4 (turn 2), item-9 (this turn's reference).
+    expect(
+      (await session.turn({ referenceId: 'item-9', text: 'go back to the previous one' })).returnedTo,
+    ).toBe('item-4');
+    expect(
+      (await session.turn({ referenceId: 'item-7', text: 'back to turn one, in green' })).returnedTo,
+    ).toBe('item-0');
+    // The first turn has no image before its reference: a plain text.
+    const fresh = retriever.openSession();
+    expect(
+      (await fresh.turn({ referenceId: 'item-3', text: 'go back to the previous one' })).returnedTo,
+    ).toBeUndefined();
   });
 
   it('saves and loads its gallery so that a loaded retriever takes any item as a reference', async () => {

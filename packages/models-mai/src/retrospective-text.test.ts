@@ -46,8 +46,40 @@ describe('readTurnIntent', () => {
       ['show me the first one again', 0, 'again'],
       ['compared to this one I prefer the second better, and 1. is red', 1, '1. is red'],
       ['I like the 10th result', 9, ''],
+      ['go back to turn 2, with long sleeves', 1, 'with long sleeves'],
+      ['Back to turn three and make it blue', 2, 'make it blue'],
+      ['return to turn number 1', 0, ''],
     ];
     for (const [text, turn, rest] of cases) expect(parseSpokenRollback(text), text).toEqual({ turn, rest });
+  });
+
+  it('reads "the previous one" relative to the images so far, only when it knows them', () => {
+    // Three images so far (the current reference is the third): the previous one is the second.
+    const cases: [string, string][] = [
+      ['go back to the previous one, with long sleeves', 'with long sleeves'],
+      ['I prefer the previous item', ''],
+      ["Let's go back to the one before, but in red", 'in red'],
+      ['back to the one before this one', ''],
+    ];
+    for (const [text, rest] of cases) {
+      expect(parseSpokenRollback(text, 3), text).toEqual({ turn: 1, rest });
+      expect(parseSpokenRollback(text), text).toBeUndefined();
+    }
+    expect(readTurnIntent('back to the previous one', 2)).toEqual({
+      rollbackTo: 0,
+      combination: false,
+      text: '',
+    });
+    // At the first turn there is no image before the reference.
+    expect(parseSpokenRollback('back to the previous one', 1)).toBeUndefined();
+    for (const text of [
+      'the previous one was better',
+      'go back to previously',
+      'back to one before noon',
+      'turn 2 is red',
+    ]) {
+      expect(parseSpokenRollback(text, 3), text).toBeUndefined();
+    }
   });
 
   it('does not read descriptions, combinations or other positions as spoken rollbacks', () => {

@@ -37,6 +37,31 @@ function spokenPosition(word: string): number {
   return SPOKEN_POSITIONS[lower] ?? Number.parseInt(lower, 10) - 1;
 }
 
+/** Turn numbers said as words ("turn two"). */
+const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+};
+
+/**
+ * The image a spoken rollback names, captured in one of three groups: an ordinal (`POSITION`: "the second one",
+ * "the 2nd turn"), a turn number ("turn 2", "turn two": the reference of that turn, 1-based), or the image before the
+ * current reference ("the previous one", "the one before", "the one before this").
+ */
+const ROLLBACK_TARGET = [
+  String.raw`(?:the\s+)?${POSITION}(?:\s+(?:one|item|image|picture|photo|result|option|choice|turn))?`,
+  String.raw`turn\s+(?:number\s+)?([1-9]\d?|${Object.keys(NUMBER_WORDS).join('|')})`,
+  String.raw`(?:the\s+)?(previous(?:\s+(?:one|item|image|picture|photo|result|option|choice))?|one\s+before(?:\s+(?:this|that)(?:\s+one)?)?)`,
+].join('|');
+
 /**
  * A rollback said in a shopper's words, at the start of the text: an optional lead-in ("ok", "actually", "let's"),
  * a verb of returning, showing or preferring ("go back to", "return to", "show me", "I prefer", "I'd rather have"), the
@@ -49,8 +74,7 @@ const SPOKEN_ROLLBACK = new RegExp(
     String.raw`^(?:(?:ok(?:ay)?|actually|no|hmm+|well|please|let['’]?s|let us|can we|could we|can you|could you|i want to|i['’]?d like to|i would like to|compared to this one)[\s,]+)*`,
     String.raw`(?:(?:go(?:ing)?|get|switch|take me|bring me)\s+back\s+to|back\s+to|return\s+to|revert\s+to|roll\s*back\s+to|show\s+me|see|`,
     String.raw`i(?:\s+would|\s*['’]d)?\s+(?:rather\s+)?(?:prefer|like|choose|take|want|have)(?:\s+to\s+(?:have|choose|see))?)`,
-    String.raw`\s+(?:the\s+)?${POSITION}`,
-    String.raw`(?:\s+(?:one|item|image|picture|photo|result|option|choice|turn))?(?:\s+better)?`,
+    String.raw`\s+(?:${ROLLBACK_TARGET})(?:\s+better)?`,
     String.raw`(?=$|\s*[,;:.!]|\s+(?:and|but|with|in|only|though|again|then|please)\b)`,
   ].join(''),
   'i',
@@ -61,14 +85,27 @@ const ROLLBACK_JOIN = /^[\s,;:.!]*(?:(?:and|but|then)\b[\s,]*)?/i;
 
 /**
  * Reads a rollback said in a shopper's words ("go back to the second one, with long sleeves", "I prefer the first
- * one, and 1. is yellow", "back to the original"): the image position it names (0-based) and the rest of the text.
- * Case does not matter. Undefined when the text does not start like that.
+ * one, and 1. is yellow", "back to the original", "go back to turn 2", "back to the previous one"): the image position
+ * it names (0-based) and the rest of the text. Case does not matter. Undefined when the text does not start like
+ * that.
+ * @param images the session's images so far, the current reference included (a turn's reference is image turn − 1).
+ *   "The previous one" is the image before the current reference, so it is read only when this is given (and is at
+ *   least 2).
  */
-export function parseSpokenRollback(text: string): { turn: number; rest: string } | undefined {
+export function parseSpokenRollback(
+  text: string,
+  images?: number,
+): { turn: number; rest: string } | undefined {
   const trimmed = text.trim();
   const match = SPOKEN_ROLLBACK.exec(trimmed);
   if (!match) return undefined;
-  const turn = spokenPosition(match[1]!);
+  const [, ordinal, turnNumber, previous] = match;
+  let turn: number;
+  if (ordinal !== undefined) turn = spokenPosition(ordinal);
+  else if (turnNumber !== undefined)
+    turn = (NUMBER_WORDS[turnNumber.toLowerCase()] ?? Number.parseInt(turnNumber, 10)) - 1;
+  else if (previous !== undefined && images !== undefined) turn = images - 2;
+  else return undefined;
   if (!(turn >= 0)) return undefined;
   return { turn, rest: trimmed.slice(match[0].length).replace(ROLLBACK_JOIN, '') };
 }
@@ -114,11 +151,12 @@ export function combinationTemplate(text: string): string | undefined {
 /**
  * Detects rollback and combination requests. Rollback: MAI's templates first (case-sensitive prefixes, e.g. "I
  * prefer the SECOND, and …", as its loader reads the data), then the same request in a shopper's words
- * (`parseSpokenRollback`: "go back to the second one, with long sleeves"). Combination: "N. keep the … turn", or
- * "keep the pattern of the first one" (`isCombinationRequest`).
+ * (`parseSpokenRollback`: "go back to the second one, with long sleeves", "back to the previous one"). Combination:
+ * "N. keep the … turn", or "keep the pattern of the first one" (`isCombinationRequest`).
+ * @param images the session's images so far, the current reference included: needed to read "the previous one"
  */
-export function readTurnIntent(text: string): TurnIntent {
-  const rollback = parseRollback(text) ?? parseSpokenRollback(text);
+export function readTurnIntent(text: string, images?: number): TurnIntent {
+  const rollback = parseRollback(text) ?? parseSpokenRollback(text, images);
   if (rollback) return { rollbackTo: rollback.turn, combination: false, text: rollback.rest.trim() };
   if (fashionMtKind({ mod3: text }) === 'combination') return { combination: true, text };
   const template = combinationTemplate(text);
