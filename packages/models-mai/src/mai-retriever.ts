@@ -17,8 +17,10 @@ import {
   type GalleryItem,
   gallerySource,
   loadExactStore,
+  MicroBatcher,
   type RetrievalSession,
   type SearchHit,
+  searchGrouped,
   type TurnInput,
   type TurnResult,
   UnknownItemError,
@@ -452,18 +454,25 @@ interface PendingTurn extends BatchedTurn {
 }
 
 /**
- * Dynamic batching of turns across sessions: turns that arrive while the model is busy (or in the same tick) run
- * as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of one small
+ * Dynamic batching of turns across sessions (`MicroBatcher`): turns that arrive while the model is busy (or in the
+ * same tick) run as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of one small
  * pass each. Under concurrent load this divides the fixed cost of every tfjs operation by the batch size. The
  * arithmetic per row is the same as for a single turn (every operation is row-wise, padding is masked), so a
  * batched turn returns the query a lone turn would. Which turns compose together: see `compute`.
  */
 class TurnBatcher {
-  private pending: PendingTurn[] = [];
-  private scheduled = false;
-  private frozen: FrozenMaiTurn | undefined;
   /** Largest batch: bounds the latency one flush adds. */
   static readonly MAX_BATCH = 64;
+  private readonly batcher = new MicroBatcher<BatchedTurn, BatchedResult>(
+    // One onnxruntime thread a call: under load the parallelism is across batches and requests (see
+    // withComputeThreads); alone, a batch of 32 turns took the same wall time with one thread as with two.
+    (batch) =>
+      withComputeThreads(1, () =>
+        this.compute(batch.map(({ input, resolve, reject }) => ({ ...input, resolve, reject }))),
+      ),
+    TurnBatcher.MAX_BATCH,
+  );
+  private frozen: FrozenMaiTurn | undefined;
 
   constructor(
     private readonly model: MaiModel,
@@ -472,25 +481,7 @@ class TurnBatcher {
   ) {}
 
   run(turn: BatchedTurn): Promise<BatchedResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ...turn, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending.splice(0, TurnBatcher.MAX_BATCH);
-    try {
-      // One onnxruntime thread a call: under load the parallelism is across batches and requests (see
-      // withComputeThreads); alone, a batch of 32 turns took the same wall time with one thread as with two.
-      if (batch.length > 0) await withComputeThreads(1, () => this.compute(batch));
-    } finally {
-      if (this.pending.length > 0) setImmediate(() => void this.flush());
-      else this.scheduled = false;
-    }
+    return this.batcher.run(turn);
   }
 
   private async compute(batch: PendingTurn[]): Promise<void> {
@@ -557,24 +548,14 @@ class TurnBatcher {
    * gallery instead of one per turn); the hits go into `results`.
    */
   private async search(turns: PendingTurn[], results: BatchedResult[]): Promise<void> {
-    const { embedDim } = this.model.config;
-    const searches = new Map<string, number[]>();
-    turns.forEach((turn, index) => {
-      if (!turn.search) return;
-      const key = JSON.stringify([turn.search.limit, turn.search.filter ?? null]);
-      searches.set(key, [...(searches.get(key) ?? []), index]);
+    const rows = turns.flatMap((turn, index) => (turn.search ? [index] : []));
+    const hits = await searchGrouped(
+      this.gallery(),
+      rows.map((row) => ({ query: results[row]!.query, ...turns[row]!.search! })),
+    );
+    rows.forEach((row, index) => {
+      results[row]!.hits = hits[index]!;
     });
-    for (const rows of searches.values()) {
-      const { limit, filter } = turns[rows[0]!]!.search!;
-      const queries = new Float32Array(rows.length * embedDim);
-      rows.forEach((row, index) => {
-        queries.set(results[row]!.query, index * embedDim);
-      });
-      const hits = await this.gallery().search(queries, rows.length, limit, filter ? { filter } : {});
-      rows.forEach((row, index) => {
-        results[row]!.hits = hits[index]!;
-      });
-    }
   }
 
   /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkGradients, initBackend, tf } from '@cir/core-tensor';
 import { generateWorld } from '@cir/datasets';
 import { type TurnResult, UnknownItemError } from '@cir/index';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashEncoder } from './__fixtures__/hash-encoder';
 import { buildSessionBatch } from './batches';
 import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
@@ -461,5 +461,37 @@ describe('FusionRetriever', () => {
     const loaded = new FusionRetriever('sum', encoder);
     await loaded.load(directory);
     expect(await loaded.query('item-4', 'is red')).toEqual(query);
+  });
+
+  it('answers concurrent turns in one batch as it answers them alone, and rejects only the unknown reference', async () => {
+    const encoder = hashEncoder();
+    const items = data.galleryPaths.slice(0, 20).map((path, row) => ({ id: `item-${row}`, imagePath: path }));
+    const sum = new FusionRetriever('sum', encoder);
+    await sum.encodeGallery(items);
+    const turns = [
+      { referenceId: 'item-1', text: 'is red', limit: 5 },
+      { referenceId: 'item-2', text: 'has long sleeves and a logo', limit: 5 },
+      { referenceId: 'item-3', text: 'is red', limit: 3 },
+      { referenceId: 'item-4', text: 'is blue', limit: 5 },
+    ];
+    const alone: TurnResult[] = [];
+    for (const turn of turns) alone.push(await sum.openSession().turn(turn));
+    const encode = vi.spyOn(encoder, 'encodeTexts');
+    const together = await Promise.allSettled([
+      ...turns.map((turn) => sum.openSession().turn(turn)),
+      sum.openSession().turn({ referenceId: 'nope', text: 'is red' }),
+    ]);
+    // One text encoding for the batch, of its distinct texts.
+    expect(encode).toHaveBeenCalledTimes(1);
+    expect(encode.mock.calls[0]![0]).toEqual(['is red', 'has long sleeves and a logo', 'is blue']);
+    together.slice(0, turns.length).forEach((answer, index) => {
+      expect(answer.status).toBe('fulfilled');
+      const { results } = (answer as PromiseFulfilledResult<TurnResult>).value;
+      expect(results.map((hit) => hit.id)).toEqual(alone[index]!.results.map((hit) => hit.id));
+      results.forEach((hit, rank) => {
+        expect(hit.score).toBeCloseTo(alone[index]!.results[rank]!.score, 5);
+      });
+    });
+    expect(together.at(-1)).toMatchObject({ status: 'rejected', reason: expect.any(UnknownItemError) });
   });
 });
