@@ -8,6 +8,12 @@ describe('cir bench', () => {
     expect(error?.message).toMatch(/^--n does not apply to ann \(it takes .*--count/);
   });
 
+  it('takes --method for serve-load only (exit 2 elsewhere)', async () => {
+    const { error } = await runCli('bench', 'topk', '--method', 'sum');
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toBe('--method applies to serve-load only');
+  });
+
   it('says what a shared option means for each benchmark that takes it', async () => {
     const { stdout } = await runCli('bench');
     // commander wraps long descriptions: compare with the whitespace folded.

@@ -6,7 +6,12 @@ import { maiBenchmarks } from '@cir/models-mai';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError, printResult } from '../output';
 import { DEFAULT_DEMO_DIRECTORY } from './demo';
-import { hasFinishedDemo, serveLoadBenchmark, serveLoadDemoDirectory } from './serve-load-benchmark';
+import {
+  hasFinishedDemo,
+  serveLoadBenchmark,
+  serveLoadDemoDirectory,
+  serveLoadSettings,
+} from './serve-load-benchmark';
 
 /** Every benchmark the CLI knows, from the packages that define them. */
 export const benchmarks: BenchmarkDefinition[] = [
@@ -42,6 +47,10 @@ export function registerBench(program: Command): void {
     .option(
       '--demo-dir <dir>',
       `the demo serve-load serves (default $CIR_DEMO_DIR, else ./${DEFAULT_DEMO_DIRECTORY})`,
+    )
+    .option(
+      '--method <name>',
+      'the method serve-load serves (default: the demo collection\'s, mai); another one (sum, text-only, image-only) serves the demo catalog as collection "demo-<method>", built on first use and kept',
     );
   for (const [name, uses] of optionUses) {
     const description = [...uses].map(([text, names]) => `${text} (${names.join(', ')})`).join('; ');
@@ -64,10 +73,17 @@ Examples:
   cir bench topk --n 100000 --json
   cir bench attention
   cir bench serve-load --demo-dir cir-demo --pause 1000
+  cir bench serve-load --method sum           the zero-shot baseline under the same load
   cir bench --all --json > bench.jsonl`,
   );
   command.action(async (name: string | undefined, options: Record<string, unknown>) => {
     if (typeof options.demoDir === 'string') process.env.CIR_DEMO_DIR = resolve(options.demoDir);
+    if (typeof options.method === 'string') {
+      if (name !== serveLoadBenchmark.name) {
+        throw new CliError('--method applies to serve-load only', 2);
+      }
+      serveLoadSettings.method = options.method;
+    }
     let selected: BenchmarkDefinition[];
     if (options.all) {
       selected = [];

@@ -15,6 +15,67 @@ export async function hasFinishedDemo(): Promise<boolean> {
   return Boolean(await readDemoManifest(serveLoadDemoDirectory()));
 }
 
+/** What `cir bench --method` chose (undefined: the demo collection's own method). */
+export const serveLoadSettings: { method?: string } = {};
+
+/** The JSON of a request to the server under load; a CliError naming the request when it fails. */
+async function serverJson(url: string, init?: { method: string; body: object }): Promise<unknown> {
+  const response = await fetch(url, {
+    ...(init && {
+      method: init.method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(init.body),
+    }),
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    throw new CliError(`${init?.method ?? 'GET'} ${url} → ${response.status}: ${text.slice(0, 300)}`, 1);
+  }
+  return text ? JSON.parse(text) : undefined;
+}
+
+interface CollectionRecord {
+  name: string;
+  items: number;
+  method: string;
+  status: 'ready' | 'building' | 'failed';
+  error?: string;
+}
+
+/**
+ * The collection to load: "demo", or for another method "demo-<method>", the demo's catalog served by that method
+ * (built on first use, kept in the demo's server folder, reused afterwards).
+ */
+export async function loadedCollection(
+  url: string,
+  demoDirectory: string,
+  method?: string,
+): Promise<CollectionRecord> {
+  const { collections } = (await serverJson(`${url}/v1/collections`)) as { collections: CollectionRecord[] };
+  const demo = collections.find((collection) => collection.name === 'demo')!;
+  if (method === undefined || method === demo.method) return demo;
+  const { methods } = (await serverJson(`${url}/v1/methods`)) as { methods: string[] };
+  if (!methods.includes(method)) {
+    throw new CliError(`--method ${method}: the demo server knows ${methods.join(', ')}`, 2);
+  }
+  const name = `demo-${method}`;
+  let record = collections.find((collection) => collection.name === name);
+  if (!record || record.status === 'failed' || record.method !== method) {
+    process.stderr.write(`serve-load: building collection ${name} (the demo catalog, method ${method})…\n`);
+    await serverJson(`${url}/v1/collections`, {
+      method: 'POST',
+      body: { name, catalog: demoDirectory, method, replace: Boolean(record) },
+    });
+  }
+  for (;;) {
+    record = (await serverJson(`${url}/v1/collections/${name}`)) as CollectionRecord;
+    if (record.status === 'ready') return record;
+    if (record.status === 'failed')
+      throw new CliError(`collection ${name} failed to build: ${record.error}`, 1);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1000));
+  }
+}
+
 /**
  * The server under load: `cir serve --demo` in a child process (so that the load generator does not share its
  * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a
@@ -25,7 +86,11 @@ export async function benchmarkServeLoad(options: {
   seconds: number;
   thinkMs: number;
   warmUpSeconds: number;
-}): Promise<LoadTestResult & { name: 'serve-load'; collectionItems: number; method: string }> {
+  /** Serve another method than the demo collection's (see `loadedCollection`). */
+  method?: string;
+}): Promise<
+  LoadTestResult & { name: 'serve-load'; collection: string; collectionItems: number; method: string }
+> {
   const demoDirectory = serveLoadDemoDirectory();
   if (!(await hasFinishedDemo())) {
     throw new CliError(
@@ -50,20 +115,23 @@ export async function benchmarkServeLoad(options: {
         reject(new Error(`cir serve exited (${code}) before listening:\n${stderr}`)),
       );
     });
-    const collections = (await (await fetch(`${url}/v1/collections`)).json()) as {
-      collections: { name: string; items: number; method: string }[];
-    };
-    const demo = collections.collections.find((collection) => collection.name === 'demo')!;
+    const collection = await loadedCollection(url, demoDirectory, options.method);
     const result = await runLoadTest({
       url,
-      collection: 'demo',
+      collection: collection.name,
       sessions: options.sessions,
       durationMs: options.seconds * 1000,
       warmUpMs: options.warmUpSeconds * 1000,
       thinkTimeMs: options.thinkMs,
       serverPid: child.pid!,
     });
-    return { name: 'serve-load', collectionItems: demo.items, method: demo.method, ...result };
+    return {
+      name: 'serve-load',
+      collection: collection.name,
+      collectionItems: collection.items,
+      method: collection.method,
+      ...result,
+    };
   } finally {
     child.kill('SIGTERM');
   }
@@ -94,5 +162,6 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
       seconds: options.seconds!,
       thinkMs: options.pause!,
       warmUpSeconds: options.warmup!,
+      ...(serveLoadSettings.method !== undefined && { method: serveLoadSettings.method }),
     }),
 };
