@@ -8,6 +8,7 @@ import { CliError, printResult } from '../output';
 import { DEFAULT_DEMO_DIRECTORY } from './demo';
 import {
   hasFinishedDemo,
+  readTurnTexts,
   serveLoadBenchmark,
   serveLoadDemoDirectory,
   serveLoadSettings,
@@ -51,6 +52,10 @@ export function registerBench(program: Command): void {
     .option(
       '--method <name>',
       'the method serve-load serves (default: the demo collection\'s, mai); another one (sum, text-only, image-only) serves the demo catalog as collection "demo-<method>", built on first use and kept',
+    )
+    .option(
+      '--texts <file>',
+      "the modification texts serve-load's shoppers send, one a line (default: samples of every kind MAI reads)",
     );
   for (const [name, uses] of optionUses) {
     const description = [...uses].map(([text, names]) => `${text} (${names.join(', ')})`).join('; ');
@@ -74,16 +79,18 @@ Examples:
   cir bench attention
   cir bench serve-load --demo-dir cir-demo --pause 1000
   cir bench serve-load --method sum           the zero-shot baseline under the same load
+  cir bench serve-load --texts my-texts.txt   your shoppers' modification texts, one a line
   cir bench --all --json > bench.jsonl`,
   );
   command.action(async (name: string | undefined, options: Record<string, unknown>) => {
     if (typeof options.demoDir === 'string') process.env.CIR_DEMO_DIR = resolve(options.demoDir);
-    if (typeof options.method === 'string') {
-      if (name !== serveLoadBenchmark.name) {
-        throw new CliError('--method applies to serve-load only', 2);
+    for (const option of ['method', 'texts'] as const) {
+      if (typeof options[option] === 'string' && name !== serveLoadBenchmark.name) {
+        throw new CliError(`--${option} applies to serve-load only`, 2);
       }
-      serveLoadSettings.method = options.method;
     }
+    if (typeof options.method === 'string') serveLoadSettings.method = options.method;
+    if (typeof options.texts === 'string') serveLoadSettings.texts = await readTurnTexts(options.texts);
     let selected: BenchmarkDefinition[];
     if (options.all) {
       selected = [];

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BenchmarkDefinition } from '@cir/core-tensor';
 import { type LoadTestResult, runLoadTest } from '@cir/server';
@@ -15,8 +16,40 @@ export async function hasFinishedDemo(): Promise<boolean> {
   return Boolean(await readDemoManifest(serveLoadDemoDirectory()));
 }
 
-/** What `cir bench --method` chose (undefined: the demo collection's own method). */
-export const serveLoadSettings: { method?: string } = {};
+/**
+ * What `cir bench --method` and `--texts` chose: the method (undefined: the demo collection's own) and the
+ * modification texts the shoppers send (undefined: the load test's samples of every kind).
+ */
+export const serveLoadSettings: { method?: string; texts?: readonly string[] } = {};
+
+/**
+ * The modification texts of a `--texts` file: one a line, blank lines skipped.
+ * @throws CliError (exit 2) naming the file when it cannot be read, holds no text, or a text is over 2,000 characters
+ *   (the server's limit)
+ */
+export async function readTurnTexts(file: string): Promise<string[]> {
+  let content: string;
+  try {
+    content = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`--texts ${file}: ${error instanceof Error ? error.message : String(error)}`, 2);
+  }
+  const texts: string[] = [];
+  for (const [index, line] of content.split(/\r?\n/).entries()) {
+    const text = line.trim();
+    if (text.length === 0) continue;
+    if (text.length > 2000) {
+      throw new CliError(
+        `--texts ${file}, line ${index + 1}: ${text.length} characters (the server takes 2,000)`,
+        2,
+      );
+    }
+    texts.push(text);
+  }
+  if (texts.length === 0)
+    throw new CliError(`--texts ${file}: no text in it (one modification text a line)`, 2);
+  return texts;
+}
 
 /** The JSON of a request to the server under load; a CliError naming the request when it fails. */
 async function serverJson(url: string, init?: { method: string; body: object }): Promise<unknown> {
@@ -88,6 +121,8 @@ export async function benchmarkServeLoad(options: {
   warmUpSeconds: number;
   /** Serve another method than the demo collection's (see `loadedCollection`). */
   method?: string;
+  /** The shoppers' modification texts (default: the load test's samples). */
+  texts?: readonly string[];
 }): Promise<
   LoadTestResult & { name: 'serve-load'; collection: string; collectionItems: number; method: string }
 > {
@@ -124,6 +159,7 @@ export async function benchmarkServeLoad(options: {
       warmUpMs: options.warmUpSeconds * 1000,
       thinkTimeMs: options.thinkMs,
       serverPid: child.pid!,
+      ...(options.texts && { texts: options.texts }),
     });
     return {
       name: 'serve-load',
@@ -163,5 +199,6 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
       thinkMs: options.pause!,
       warmUpSeconds: options.warmup!,
       ...(serveLoadSettings.method !== undefined && { method: serveLoadSettings.method }),
+      ...(serveLoadSettings.texts !== undefined && { texts: serveLoadSettings.texts }),
     }),
 };
