@@ -120,7 +120,10 @@ export class FusionRetriever implements ComposedRetriever {
     return l2Normalize(queries, count, dim);
   }
 
-  /** Answers a batch of turns: for each gallery, its references, one fusion and one search per limit and filter. */
+  /**
+   * Answers a batch of turns: for each gallery (a session keeps the one it opened on), its references, one fusion
+   * and one search per limit and filter. A failure rejects that gallery's turns only.
+   */
   private async answer(batch: readonly BatchedRequest<FusionTurn, SearchHit[]>[]): Promise<void> {
     const byStore = new Map<ExactStore, BatchedRequest<FusionTurn, SearchHit[]>[]>();
     for (const request of batch) {
@@ -129,30 +132,42 @@ export class FusionRetriever implements ComposedRetriever {
       else byStore.set(request.input.store, [request]);
     }
     for (const [store, requests] of byStore) {
-      const images = await Promise.all(requests.map(({ input }) => store.get(input.referenceId)));
-      const known = requests.filter((request, index) => {
-        if (images[index]) return true;
-        request.reject(new UnknownItemError(request.input.referenceId));
-        return false;
-      });
-      if (known.length === 0) continue;
-      const { dim } = this.encoder;
-      const queries = await this.fuse(
-        images.flatMap((image) => (image ? [image.vector] : [])),
-        known.map(({ input }) => input.text),
-      );
-      const hits = await searchGrouped(
-        store,
-        known.map(({ input }, index) => ({
-          query: queries.subarray(index * dim, (index + 1) * dim),
-          limit: input.limit,
-          ...(input.filter && { filter: input.filter }),
-        })),
-      );
-      known.forEach((request, index) => {
-        request.resolve(hits[index]!);
-      });
+      try {
+        await this.answerStore(store, requests);
+      } catch (error) {
+        for (const request of requests) request.reject(error);
+      }
     }
+  }
+
+  /** `answer` for the turns of one gallery. */
+  private async answerStore(
+    store: ExactStore,
+    requests: readonly BatchedRequest<FusionTurn, SearchHit[]>[],
+  ): Promise<void> {
+    const images = await Promise.all(requests.map(({ input }) => store.get(input.referenceId)));
+    const known = requests.filter((request, index) => {
+      if (images[index]) return true;
+      request.reject(new UnknownItemError(request.input.referenceId));
+      return false;
+    });
+    if (known.length === 0) return;
+    const { dim } = this.encoder;
+    const queries = await this.fuse(
+      images.flatMap((image) => (image ? [image.vector] : [])),
+      known.map(({ input }) => input.text),
+    );
+    const hits = await searchGrouped(
+      store,
+      known.map(({ input }, index) => ({
+        query: queries.subarray(index * dim, (index + 1) * dim),
+        limit: input.limit,
+        ...(input.filter && { filter: input.filter }),
+      })),
+    );
+    known.forEach((request, index) => {
+      request.resolve(hits[index]!);
+    });
   }
 }
 

@@ -455,8 +455,8 @@ interface PendingTurn extends BatchedTurn {
 
 /**
  * Dynamic batching of turns across sessions (`MicroBatcher`): turns that arrive while the model is busy (or in the
- * same tick) run as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of one small
- * pass each. Under concurrent load this divides the fixed cost of every tfjs operation by the batch size. The
+ * same tick) run as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of
+ * one small pass each. Under concurrent load this divides the fixed cost of every model call by the batch size. The
  * arithmetic per row is the same as for a single turn (every operation is row-wise, padding is masked), so a
  * batched turn returns the query a lone turn would. Which turns compose together: see `compute`.
  */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkGradients, initBackend, tf } from '@cir/core-tensor';
 import { generateWorld } from '@cir/datasets';
-import { type TurnResult, UnknownItemError } from '@cir/index';
+import { ExactStore, type TurnResult, UnknownItemError } from '@cir/index';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashEncoder } from './__fixtures__/hash-encoder';
 import { buildSessionBatch } from './batches';
@@ -493,5 +493,31 @@ describe('FusionRetriever', () => {
       });
     });
     expect(together.at(-1)).toMatchObject({ status: 'rejected', reason: expect.any(UnknownItemError) });
+  });
+
+  it('rejects only the turns of the gallery whose search failed, when a batch holds two (a gallery replaced while a session was open)', async () => {
+    const encoder = hashEncoder();
+    const items = data.galleryPaths.slice(0, 20).map((path, row) => ({ id: `item-${row}`, imagePath: path }));
+    const sum = new FusionRetriever('sum', encoder);
+    await sum.encodeGallery(items);
+    const before = sum.openSession();
+    await sum.encodeGallery(items.slice(0, 10));
+    const after = sum.openSession();
+    // The batch searches the first session's gallery first.
+    const search = vi
+      .spyOn(ExactStore.prototype, 'search')
+      .mockRejectedValueOnce(new Error('the old gallery is gone'));
+    try {
+      const [old, current] = await Promise.allSettled([
+        before.turn({ referenceId: 'item-1', text: 'is red' }),
+        after.turn({ referenceId: 'item-1', text: 'is red' }),
+      ]);
+      expect(old).toMatchObject({ status: 'rejected', reason: new Error('the old gallery is gone') });
+      expect(current.status).toBe('fulfilled');
+      expect((current as PromiseFulfilledResult<TurnResult>).value.results).toHaveLength(10);
+      expect(search).toHaveBeenCalledTimes(2);
+    } finally {
+      search.mockRestore();
+    }
   });
 });
