@@ -100,7 +100,6 @@ export class CollectionRegistry {
     this.root = join(options.dataDir, 'collections');
   }
 
-  /** Reloads every collection folder of `dataDir`, putting back the previous state of a build killed mid-swap. */
   /**
    * The collections stored under `dataDir`, read from their `collection.json` files alone: no model is loaded and
    * nothing is written (an interrupted rebuild is restored by the next `open`). For listings that need no encoder.
@@ -129,6 +128,7 @@ export class CollectionRegistry {
     );
   }
 
+  /** Reloads every collection folder of `dataDir`, putting back the previous state of a build killed mid-swap. */
   static async open(options: CollectionRegistryOptions): Promise<CollectionRegistry> {
     const registry = new CollectionRegistry(options);
     await registry.loadAll();

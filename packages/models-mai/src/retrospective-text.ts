@@ -51,15 +51,18 @@ const NUMBER_WORDS: Readonly<Record<string, number>> = {
   ten: 10,
 };
 
+/** The nouns a shopper names an earlier image with ("the second one", "the previous item"). */
+const IMAGE_NOUNS = 'one|item|image|picture|photo|result|option|choice';
+
 /**
  * The image a spoken rollback names, captured in one of three groups: an ordinal (`POSITION`: "the second one",
  * "the 2nd turn"), a turn number ("turn 2", "turn two": the reference of that turn, 1-based), or the image before the
  * current reference ("the previous one", "the one before", "the one before this").
  */
 const ROLLBACK_TARGET = [
-  String.raw`(?:the\s+)?${POSITION}(?:\s+(?:one|item|image|picture|photo|result|option|choice|turn))?`,
+  String.raw`(?:the\s+)?${POSITION}(?:\s+(?:${IMAGE_NOUNS}|turn))?`,
   String.raw`turn\s+(?:number\s+)?([1-9]\d?|${Object.keys(NUMBER_WORDS).join('|')})`,
-  String.raw`(?:the\s+)?(previous(?:\s+(?:one|item|image|picture|photo|result|option|choice))?|one\s+before(?:\s+(?:this|that)(?:\s+one)?)?)`,
+  String.raw`(?:the\s+)?(previous(?:\s+(?:${IMAGE_NOUNS}))?|one\s+before(?:\s+(?:this|that)(?:\s+one)?)?)`,
 ].join('|');
 
 /**

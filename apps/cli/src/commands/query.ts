@@ -103,9 +103,10 @@ export function registerQuery(parent: Command): void {
       'after',
       `
 With the mai method, a text can return to an earlier item of the session ("go back to the second one, with long
-sleeves", "back to the previous one, in red", "back to turn 2", or MAI's template "I prefer the SECOND, and 1. …") or keep what an earlier one had ("in blue, but keep the
-pattern of the first one", or "1. is blue 2. keep the pattern in the first turn"); the baselines read every text as a
-plain change. --interactive's "back <turn>" forgets the later turns of the session instead.
+sleeves", "back to the previous one, in red", "back to turn 2", or MAI's template "I prefer the SECOND, and 1. …")
+or keep what an earlier one had ("in blue, but keep the pattern of the first one", or "1. is blue 2. keep the
+pattern in the first turn"); the baselines read every text as a plain change. --interactive's "back <turn>" forgets
+the later turns of the session instead.
 
 Examples:
   cir query --demo --reference shirt-000042 --text "is red" --text "go back to the first one, with long sleeves"
