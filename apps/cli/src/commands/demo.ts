@@ -76,7 +76,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'See it work: generate the synthetic shop → train the mini encoder → cache features → train MAI and its\n' +
+      'See it work: generate the synthetic shop → train the mini encoder → cache features → train MAI and its ' +
         'baselines → evaluate them with the FashionMT protocol → print the table, write the report and a plot.',
     )
     .option(

@@ -31,7 +31,7 @@ export function registerIndex(program: Command): void {
     index
       .command('build')
       .description(
-        'Encode a catalog folder (images at its top level or under images/, captions from captions.jsonl)\n' +
+        'Encode a catalog folder (images at its top level or under images/, captions from captions.jsonl) ' +
           'into a collection under --data-dir. A rebuild swaps in atomically: a crash leaves the previous one.',
       ),
   )
@@ -83,7 +83,7 @@ Examples:
     index
       .command('list')
       .description(
-        'List the collections of --data-dir from their files (no model is loaded). With --encoder or --demo,\n' +
+        'List the collections of --data-dir from their files (no model is loaded). With --encoder or --demo, ' +
           'also load each one and show whether it serves (status ready or failed, with the reason).',
       ),
   )

@@ -86,7 +86,7 @@ export function registerQuery(parent: Command): void {
     parent
       .command('query')
       .description(
-        'Query a collection from the terminal: one turn, several turns (repeat --text), or --interactive.\n' +
+        'Query a collection from the terminal: one turn, several turns (repeat --text), or --interactive. ' +
           'Later turns start from the previous best result unless a reference is given.',
       ),
   )

@@ -27,7 +27,7 @@ export function registerServe(program: Command): void {
     program
       .command('serve')
       .description(
-        'Serve multi-turn retrieval over HTTP with the web page: collections built from catalog folders or\n' +
+        'Serve multi-turn retrieval over HTTP with the web page: collections built from catalog folders or ' +
           'uploads, sessions turn by turn, rollback. API document at /openapi.json.',
       ),
   )
