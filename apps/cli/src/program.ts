@@ -25,8 +25,8 @@ export function createProgram(): Command {
   const program = new Command('cir')
     .version(cliVersion)
     .description(
-      'Composed and multi-turn image retrieval: index a catalog, query it turn by turn ("like this one, but red"),\n' +
-        'train and evaluate MAI, CoLLM, CIR-LVLM and DAR on the standard benchmarks, and generate training data.',
+      'Composed and multi-turn image retrieval: index a catalog, query it turn by turn ("like this one, but red"), ' +
+        'train and evaluate MAI and its baselines on the standard benchmarks, and generate training data.',
     )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
