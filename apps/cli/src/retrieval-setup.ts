@@ -42,8 +42,15 @@ export interface RetrievalSetup {
   demo?: DemoManifest;
 }
 
-/** Loads the provider (encoder + optional MAI model) the options name, with errors that say what to run. */
-export async function retrievalSetup(options: RetrievalOptions): Promise<RetrievalSetup> {
+/**
+ * Loads the provider (encoder + optional MAI model) the options name, with errors that say what to run.
+ * @param turnWorker whether MAI collections compute turns in a worker thread as well (for a server under load;
+ *   one-shot commands gain nothing from it)
+ */
+export async function retrievalSetup(
+  options: RetrievalOptions,
+  { turnWorker = false }: { turnWorker?: boolean } = {},
+): Promise<RetrievalSetup> {
   let demo: DemoManifest | undefined;
   if (options.demo) {
     demo = await readDemoManifest(options.demoDir);
@@ -69,6 +76,7 @@ export async function retrievalSetup(options: RetrievalOptions): Promise<Retriev
   const provider = await maiRetrieverProvider({
     encoderDirectory: resolve(encoderDirectory),
     ...(modelDirectory && { modelDirectory: resolve(modelDirectory) }),
+    turnWorker,
   });
   const dataDir = resolve(options.dataDir ?? (demo ? join(demo.world, 'server') : DEFAULT_DATA_DIRECTORY));
   return { provider, dataDir, ...(demo && { demo }) };

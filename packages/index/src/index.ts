@@ -23,7 +23,7 @@ export type {
   LanceSearchParameters,
 } from './lance-store';
 export { buildLanceStore, defaultLanceIndex, defaultSearchParameters, LanceStore } from './lance-store';
-export type { BatchedRequest, GroupedSearch } from './micro-batcher';
+export type { BatchedRequest, BatchHandOff, GroupedSearch } from './micro-batcher';
 export { MicroBatcher, searchGrouped } from './micro-batcher';
 export { DuplicateIdError, InvalidItemError, StoreFormatError } from './store-errors';
 export type { ExcludeIds, SearchHit, SearchOptions, VectorItem, VectorStore } from './vector-store';

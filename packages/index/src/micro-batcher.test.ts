@@ -55,6 +55,50 @@ describe('MicroBatcher', () => {
     expect(await batcher.run('d')).toBe('ok d');
     expect(batcher.waiting).toBe(0);
   });
+
+  it('starts the next batch at a hand-off, while the last one is still answering', async () => {
+    const events: string[] = [];
+    let finishFirst!: () => void;
+    const firstAnswered = new Promise<void>((resolve) => {
+      finishFirst = resolve;
+    });
+    let second: Promise<number>[] = [];
+    const batcher = new MicroBatcher<number, number>(async (batch) => {
+      const inputs = batch.map((request) => request.input);
+      events.push(`start ${inputs}`);
+      if (inputs[0] !== 1) {
+        for (const request of batch) request.resolve(request.input * 2);
+        events.push(`answered ${inputs}`);
+        return;
+      }
+      second = [batcher.run(10), batcher.run(11)];
+      // The first batch hands off: 1 is answered later, 2 never (rejected once `answered` settles).
+      return {
+        answered: firstAnswered.then(() => {
+          batch[0]!.resolve(2);
+          events.push('answered 1');
+        }),
+      };
+    });
+    const first = Promise.allSettled([batcher.run(1), batcher.run(2)]);
+    expect(
+      await Promise.all(
+        await new Promise<Promise<number>[]>((resolve) => setTimeout(() => resolve(second), 5)),
+      ),
+    ).toEqual([20, 22]);
+    expect(events).toEqual(['start 1,2', 'start 10,11', 'answered 10,11']);
+    finishFirst();
+    expect(await first).toEqual([
+      { status: 'fulfilled', value: 2 },
+      { status: 'rejected', reason: new Error('MicroBatcher: the batch did not answer this request') },
+    ]);
+    expect(events.at(-1)).toBe('answered 1');
+
+    const failing = new MicroBatcher<number, number>(async () => ({
+      answered: Promise.reject(new Error('search failed')),
+    }));
+    await expect(failing.run(1)).rejects.toThrow('search failed');
+  });
 });
 
 describe('searchGrouped', () => {

@@ -8,13 +8,22 @@ export interface BatchedRequest<I, O> {
 }
 
 /**
+ * What `process` returns to let the next batch start before this one is answered: `answered` settles when it is
+ * (the batch's unanswered requests are then rejected with its error, or with "not answered").
+ */
+export interface BatchHandOff {
+  answered: Promise<void>;
+}
+
+/**
  * Dynamic batching for concurrent requests (a server's turns): requests that arrive while a batch is being computed,
  * or in the same tick, are computed together as the next batch. Under load this divides the fixed cost of every
  * model and search call by the batch size; alone, a request waits one `setImmediate`.
  *
  * `process` answers every request of its batch (resolve or reject each one); a request it leaves unanswered is
  * rejected with the error `process` threw, or with an error saying that it was not answered. Batches run one at a
- * time, in arrival order.
+ * time, in arrival order: the next starts when `process` returns, or, when it returns a `BatchHandOff`, while the
+ * batch's last step (e.g. a search on the calling thread after a model computed on another) is still answering.
  */
 export class MicroBatcher<I, O> {
   private pending: BatchedRequest<I, O>[] = [];
@@ -25,7 +34,8 @@ export class MicroBatcher<I, O> {
    * @param maxBatch the largest batch: bounds the time one batch takes, and so the wait of the requests behind it
    */
   constructor(
-    private readonly process: (batch: readonly BatchedRequest<I, O>[]) => Promise<void>,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a process that answers in place is a Promise<void> function
+    private readonly process: (batch: readonly BatchedRequest<I, O>[]) => Promise<void | BatchHandOff>,
     readonly maxBatch = 64,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
@@ -64,17 +74,20 @@ export class MicroBatcher<I, O> {
         },
       }),
     );
-    let failure: unknown;
-    try {
-      if (batch.length > 0) await this.process(tracked);
-    } catch (error) {
-      failure = error;
-    } finally {
+    const rejectUnanswered = (failure: unknown) => {
       for (const request of batch) {
         if (!answered.has(request)) {
           request.reject(failure ?? new Error('MicroBatcher: the batch did not answer this request'));
         }
       }
+    };
+    try {
+      const handOff = batch.length > 0 ? await this.process(tracked) : undefined;
+      if (handOff) handOff.answered.then(() => rejectUnanswered(undefined), rejectUnanswered);
+      else rejectUnanswered(undefined);
+    } catch (error) {
+      rejectUnanswered(error);
+    } finally {
       if (this.pending.length > 0) setImmediate(() => void this.flush());
       else this.scheduled = false;
     }

@@ -53,3 +53,6 @@ export type { MaiTurnEmbeddings } from './session-forward';
 export { forwardSessions } from './session-forward';
 export type { TrainMaiOptions } from './train-mai';
 export { maiRunId, trainMai } from './train-mai';
+export type { TurnWorkerOptions } from './turn-batcher';
+export type { ComposedTurn, ComposeTurn } from './turn-composer';
+export { TurnComposer } from './turn-composer';

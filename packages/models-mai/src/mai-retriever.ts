@@ -2,35 +2,33 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  copyTokens,
   readSafetensorsFile,
   replaceDirectory,
   restoreInterruptedReplace,
   tf,
-  withComputeThreads,
   writeSafetensorsFile,
 } from '@cir/core-tensor';
-import { EncoderMismatchError, longestText, MiniClipEncoder } from '@cir/encoders';
+import { EncoderMismatchError, MiniClipEncoder } from '@cir/encoders';
 import {
   type ComposedRetriever,
   ExactStore,
   type GalleryItem,
   gallerySource,
   loadExactStore,
-  MicroBatcher,
   type RetrievalSession,
   type SearchHit,
-  searchGrouped,
   type TurnInput,
   type TurnResult,
   UnknownItemError,
 } from '@cir/index';
 import { concatenateArrays, type TokenEncoder } from './features';
-import { FrozenMaiTurn, type MemoryTokens, type TextTokens } from './frozen-turn';
+import type { MemoryTokens } from './frozen-turn';
 import { loadMaiModel, saveMaiModel } from './mai-files';
-import type { MaiModel, TokenInput } from './mai-model';
+import type { MaiModel } from './mai-model';
 import { NativeGalleryEncoder } from './native-gallery-encoder';
 import { readTurnIntent } from './retrospective-text';
+import { TurnBatcher, type TurnSearch, type TurnWorkerOptions } from './turn-batcher';
+import { memoryTensor, textInput } from './turn-composer';
 
 /** Frozen tokens of one gallery item, kept so that a session can use it as a reference. */
 interface ItemTokens {
@@ -143,13 +141,18 @@ export class MaiRetriever implements ComposedRetriever {
   /** @internal Turns of concurrent sessions, computed together. */
   readonly batcher: TurnBatcher;
 
+  /**
+   * @param options.turnWorker compute turns in a worker thread as well (see TurnBatcher): give the folder the
+   *   mini encoder was loaded from. Served retrievers use one (`maiRetrieverProvider`); without it, or on one core,
+   *   turns compute on the calling thread.
+   */
   constructor(
     readonly model: MaiModel,
     readonly encoder: TokenEncoder,
-    options: { name?: string } = {},
+    options: { name?: string; turnWorker?: TurnWorkerOptions } = {},
   ) {
     this.name = options.name ?? 'mai';
-    this.batcher = new TurnBatcher(model, encoder, () => this.gallery);
+    this.batcher = new TurnBatcher(model, encoder, () => this.gallery, options.turnWorker);
   }
 
   async encodeGallery(
@@ -227,6 +230,7 @@ export class MaiRetriever implements ComposedRetriever {
       concatenateArrays(masks),
       concatenateArrays(aggregatedParts),
     );
+    void this.batcher.whenWorkerLoaded();
   }
 
   openSession(): RetrievalSession {
@@ -260,6 +264,8 @@ export class MaiRetriever implements ComposedRetriever {
     this.batcher.invalidate();
     this.store = await loadExactStore(join(directory, 'gallery'), { expectedEncoderId: this.encoder.id });
     this.tokens = await GalleryTokens.load(join(directory, ITEMS_FILE), this.encoder.id);
+    // A served retriever's turn worker loads now, beside whatever the server does before its first turns.
+    void this.batcher.whenWorkerLoaded();
   }
 
   /**
@@ -417,267 +423,4 @@ class MaiSession implements RetrievalSession {
       };
     });
   }
-}
-
-interface BatchedTurn {
-  /** The session's memory `[1, count, dim]` before this turn (undefined on its first turn). */
-  memory: MemoryTokens | undefined;
-  /** The reference's BSA tokens `[queries, dim]`. */
-  aggregated: Float32Array;
-  text: string;
-  /**
-   * A combination turn's history: the captions of the turn images `[turns, captionTokens, tokenDim]` and their
-   * masks `[turns, captionTokens]`, re-read by the memory before the text.
-   */
-  history?: { captions: Float32Array; mask: Uint8Array; turns: number };
-  /** Search the gallery with the composed query too (turns of a batch with equal options search together). */
-  search?: TurnSearch;
-}
-
-interface TurnSearch {
-  limit: number;
-  filter?: Record<string, string>;
-}
-
-interface BatchedResult {
-  /** The composed query `[embedDim]`. */
-  query: Float32Array;
-  /** The session's memory after this turn `[1, count, dim]`. */
-  memory: MemoryTokens;
-  /** Best first, when the turn asked for a search. */
-  hits?: SearchHit[];
-}
-
-interface PendingTurn extends BatchedTurn {
-  resolve(result: BatchedResult): void;
-  reject(error: unknown): void;
-}
-
-/**
- * Dynamic batching of turns across sessions (`MicroBatcher`): turns that arrive while the model is busy (or in the
- * same tick) run as one batch — one text encoding, one memory update and one MSA pass for all of them — instead of
- * one small pass each. Under concurrent load this divides the fixed cost of every model call by the batch size. The
- * arithmetic per row is the same as for a single turn (every operation is row-wise, padding is masked), so a
- * batched turn returns the query a lone turn would. Which turns compose together: see `compute`.
- */
-class TurnBatcher {
-  /** Largest batch: bounds the latency one flush adds. */
-  static readonly MAX_BATCH = 64;
-  private readonly batcher = new MicroBatcher<BatchedTurn, BatchedResult>(
-    // One onnxruntime thread a call: under load the parallelism is across batches and requests (see
-    // withComputeThreads); alone, a batch of 32 turns took the same wall time with one thread as with two.
-    (batch) =>
-      withComputeThreads(1, () =>
-        this.compute(batch.map(({ input, resolve, reject }) => ({ ...input, resolve, reject }))),
-      ),
-    TurnBatcher.MAX_BATCH,
-  );
-  private frozen: FrozenMaiTurn | undefined;
-
-  constructor(
-    private readonly model: MaiModel,
-    private readonly encoder: TokenEncoder,
-    private readonly gallery: () => ExactStore,
-  ) {}
-
-  run(turn: BatchedTurn): Promise<BatchedResult> {
-    return this.batcher.run(turn);
-  }
-
-  private async compute(batch: PendingTurn[]): Promise<void> {
-    // One text encoding for the batch, up to its longest text (padding columns are masked: skipping them changes
-    // nothing).
-    let texts: TextTokens;
-    let tokenDim: number;
-    try {
-      const encoded = await this.encoder.encodeTexts(
-        batch.map((turn) => turn.text),
-        { trimPadding: true },
-      );
-      texts = { tokens: encoded.tokens!, count: encoded.tokenCount!, mask: encoded.tokenMask! };
-      tokenDim = encoded.tokenDim!;
-    } catch (error) {
-      for (const turn of batch) turn.reject(error);
-      return;
-    }
-    const frozen = FrozenMaiTurn.supports(this.model)
-      ? (this.frozen ??= new FrozenMaiTurn(this.model))
-      : undefined;
-    const { queries, memory: policy } = this.model.config;
-    // Turns that compose together: frozen, every turn whose memory has the same size after this turn's update
-    // (all of them for MIO), plain and combination turns apart (the latter padded to the most history turns);
-    // with tfjs (recurrent memory), equal memory size before the update and equal history length.
-    const groups = new Map<string, number[]>();
-    batch.forEach((turn, row) => {
-      const key = frozen
-        ? `${policy === 'concat' ? (turn.memory?.count ?? 0) + queries : queries}/${turn.history ? 'combination' : 'plain'}`
-        : `${turn.memory?.count ?? 0}/${turn.history?.turns ?? 0}`;
-      groups.set(key, [...(groups.get(key) ?? []), row]);
-    });
-    const computed: PendingTurn[] = [];
-    const results: BatchedResult[] = [];
-    for (const rows of groups.values()) {
-      const group = rows.map((row) => batch[row]!);
-      try {
-        const { query, memories } = this.composeGroup(group, selectRows(texts, rows, tokenDim), frozen);
-        const { embedDim } = this.model.config;
-        group.forEach((turn, index) => {
-          computed.push(turn);
-          results.push({
-            query: query.slice(index * embedDim, (index + 1) * embedDim),
-            memory: memories[index]!,
-          });
-        });
-      } catch (error) {
-        for (const turn of group) turn.reject(error);
-      }
-    }
-    try {
-      await this.search(computed, results);
-    } catch (error) {
-      for (const turn of computed) turn.reject(error);
-      return;
-    }
-    computed.forEach((turn, index) => {
-      turn.resolve(results[index]!);
-    });
-  }
-
-  /**
-   * One gallery search for the turns of a batch that ask for the same limit and filter (one scoring pass over the
-   * gallery instead of one per turn); the hits go into `results`.
-   */
-  private async search(turns: PendingTurn[], results: BatchedResult[]): Promise<void> {
-    const rows = turns.flatMap((turn, index) => (turn.search ? [index] : []));
-    const hits = await searchGrouped(
-      this.gallery(),
-      rows.map((row) => ({ query: results[row]!.query, ...turns[row]!.search! })),
-    );
-    rows.forEach((row, index) => {
-      results[row]!.hits = hits[index]!;
-    });
-  }
-
-  /**
-   * The memory updates and one MSA pass for a group of turns (see `compute` for who groups together): on
-   * Float32Arrays with `frozen`, else with tfjs.
-   * @param text the group's modification texts `[count, textTokens, tokenDim]`
-   */
-  private composeGroup(
-    group: PendingTurn[],
-    text: TextTokens,
-    frozen: FrozenMaiTurn | undefined,
-  ): { query: Float32Array; memories: MemoryTokens[] } {
-    const { queries, dim } = this.model.config;
-    const count = group.length;
-    const history = group[0]!.history && historyTokens(group, text.tokens.length / (count * text.count));
-    let memories: MemoryTokens[];
-    let query: Float32Array;
-    if (frozen) {
-      // Each turn's memory update (they may differ in size before it), then one compose for the group.
-      memories = group.map((turn) => frozen.updateMemory(turn.memory, turn.aggregated, 1));
-      const memory = {
-        tokens: concatenateArrays(memories.map((updated) => updated.tokens)),
-        count: memories[0]!.count,
-      };
-      query = frozen.compose(memory, text, count, history);
-    } else {
-      const previous = group[0]!.memory && {
-        tokens: concatenateArrays(group.map((turn) => turn.memory!.tokens)),
-        count: group[0]!.memory.count,
-      };
-      let updatedTokens: Float32Array;
-      let updatedCount: number;
-      [query, updatedTokens, updatedCount] = tf.tidy(() => {
-        const updated = this.model.memory.update(
-          previous && memoryTensor(previous, count, dim),
-          tf.tensor3d(concatenateArrays(group.map((turn) => turn.aggregated)), [count, queries, dim]),
-        );
-        const composed = this.model.compose(
-          updated,
-          textInput(text, count),
-          history && {
-            captions: textInput(history.captions, count),
-            turns: history.turns,
-            apply: tf.ones([count]) as tf.Tensor1D,
-          },
-        );
-        return [
-          composed.dataSync() as Float32Array,
-          updated.dataSync() as Float32Array,
-          updated.shape[1],
-        ] as const;
-      });
-      const size = updatedCount * dim;
-      memories = group.map((_turn, row) => ({
-        tokens: updatedTokens.slice(row * size, (row + 1) * size),
-        count: updatedCount,
-      }));
-    }
-    return { query, memories };
-  }
-
-  /** Forget the frozen weights (after the model's parameters changed). */
-  invalidate(): void {
-    this.frozen = undefined;
-  }
-}
-
-const memoryTensor = (memory: MemoryTokens, batch: number, dim: number): tf.Tensor3D =>
-  tf.tensor3d(memory.tokens, [batch, memory.count, dim]);
-
-const textInput = (text: TextTokens, batch: number): TokenInput => ({
-  tokens: tf.tensor3d(text.tokens, [batch, text.count, text.tokens.length / (batch * text.count)]),
-  mask: tf.tensor2d(Float32Array.from(text.mask), [batch, text.count]),
-});
-
-/** Rows of a `[batch, count, tokenDim]` text batch. */
-function selectRows(texts: TextTokens, rows: readonly number[], tokenDim: number): TextTokens {
-  const { count } = texts;
-  const tokens = new Float32Array(rows.length * count * tokenDim);
-  const mask = new Uint8Array(rows.length * count);
-  rows.forEach((row, index) => {
-    tokens.set(
-      texts.tokens.subarray(row * count * tokenDim, (row + 1) * count * tokenDim),
-      index * count * tokenDim,
-    );
-    for (let column = 0; column < count; column++)
-      mask[index * count + column] = texts.mask[row * count + column]!;
-  });
-  return { tokens, count, mask };
-}
-
-/**
- * The history captions of a group of combination turns, `turns` blocks per row (the group's most; a row with fewer
- * turns gets fully masked blocks after its own), each caption cut to the longest real caption of the group:
- * `[count, turns · kept, tokenDim]`. Exact: cut columns and added blocks are padding, masked out of attention.
- */
-function historyTokens(
-  group: readonly BatchedTurn[],
-  tokenDim: number,
-): { captions: TextTokens; turns: number } {
-  const turns = Math.max(...group.map((turn) => turn.history!.turns));
-  const captionTokens = group[0]!.history!.mask.length / group[0]!.history!.turns;
-  const masks = concatenateArrays(group.map((turn) => turn.history!.mask));
-  const kept = longestText(masks, masks.length / captionTokens, captionTokens);
-  const captions = new Float32Array(group.length * turns * kept * tokenDim);
-  const mask = new Uint8Array(group.length * turns * kept);
-  group.forEach((turn, row) => {
-    // Each of the row's caption blocks, cut to `kept` tokens, into the row's first blocks.
-    const blocks = turn.history!.turns;
-    const at = row * turns * kept;
-    copyTokens(
-      turn.history!.captions,
-      captionTokens,
-      0,
-      captions.subarray(at * tokenDim),
-      kept,
-      0,
-      blocks,
-      kept,
-      tokenDim,
-    );
-    copyTokens(turn.history!.mask, captionTokens, 0, mask.subarray(at), kept, 0, blocks, kept, 1);
-  });
-  return { captions: { tokens: captions, count: turns * kept, mask }, turns };
 }

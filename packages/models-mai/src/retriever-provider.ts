@@ -9,10 +9,13 @@ import { MaiRetriever } from './mai-retriever';
  * fusions `sum`, `text-only`, `image-only` over the same mini encoder. The encoder is loaded once and shared.
  * @param encoderDirectory a mini encoder folder (`cir train encoder` writes one)
  * @param modelDirectory a MAI model folder (`cir train mai` writes one); without it `sum` is the default method
+ * @param turnWorker whether `mai` collections compute turns in a worker thread as well (default true; see
+ *   TurnBatcher: more turns per second under concurrent load on a machine with two or more cores)
  */
 export async function maiRetrieverProvider(options: {
   encoderDirectory: string;
   modelDirectory?: string;
+  turnWorker?: boolean;
 }): Promise<RetrieverProvider> {
   const encoder = await MiniClipEncoder.load(options.encoderDirectory);
   const modelDirectory = options.modelDirectory;
@@ -27,7 +30,11 @@ export async function maiRetrieverProvider(options: {
     async create(method: string): Promise<ComposedRetriever> {
       if (method === 'mai' && modelDirectory) {
         const { model } = await loadMaiModel(modelDirectory, { expectedEncoderId: encoder.id });
-        return new MaiRetriever(model, encoder);
+        return new MaiRetriever(model, encoder, {
+          ...(options.turnWorker !== false && {
+            turnWorker: { encoderDirectory: options.encoderDirectory },
+          }),
+        });
       }
       if ((FUSION_MODES as readonly string[]).includes(method)) {
         return new FusionRetriever(method as FusionMode, encoder);

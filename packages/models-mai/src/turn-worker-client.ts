@@ -1,0 +1,160 @@
+import { Worker } from 'node:worker_threads';
+import type { TensorData } from '@cir/core-tensor';
+import type { MaiConfig } from './config';
+import type { MemoryTokens } from './frozen-turn';
+import type { MaiModel } from './mai-model';
+import type { ComposedTurn, ComposeTurn } from './turn-composer';
+
+/** What a turn worker is started with (its `workerData`): the model's weights and the encoder to load. */
+export interface TurnWorkerInit {
+  config: MaiConfig;
+  parameters: Record<string, TensorData>;
+  /** A mini encoder folder: the worker encodes the turns' texts itself. */
+  encoderDirectory: string;
+  /** The id of the main thread's encoder: a worker whose folder holds another encoder refuses to start. */
+  encoderId: string;
+}
+
+/** Main thread → worker: one batch to compose. */
+export interface TurnWorkerRequest {
+  batch: number;
+  turns: ComposeTurn[];
+}
+
+/** Worker → main thread. An `error` is a message: errors do not cross threads with their class. */
+export type TurnWorkerMessage =
+  | { ready: true }
+  | { failed: string }
+  | {
+      batch: number;
+      results: ({ query: Float32Array; memory: MemoryTokens } | { error: string })[];
+    };
+
+/**
+ * The main thread's side of a turn worker (`turn-worker.ts`): a thread that runs `TurnComposer` on a copy of the
+ * model, so that a server's main thread reads and answers requests (and searches the gallery) while the model
+ * computes the next batch.
+ *
+ * One batch at a time. `ready` is false while the worker loads (~1 s) and while a batch is out; a worker that fails
+ * to start, crashes or exits stays failed (`failure` says why) and its batch's `compose` rejects: the caller
+ * computes on its own thread instead.
+ */
+export class TurnWorkerClient {
+  private readonly worker: Worker;
+  private state: 'starting' | 'ready' | 'failed' = 'starting';
+  private inFlight:
+    | { batch: number; resolve(results: ComposedTurn[]): void; reject(error: Error): void }
+    | undefined;
+  private batches = 0;
+  private started!: (loaded: boolean) => void;
+  /** Resolves true once the worker has loaded, false if it fails first. */
+  readonly loaded = new Promise<boolean>((resolve) => {
+    this.started = resolve;
+  });
+  /** Why the worker stopped working (undefined while it works). */
+  failure: string | undefined;
+  /** Batches the worker has answered. */
+  answered = 0;
+  /** Whether the worker said it had loaded (it may have stopped since: see `failure`). */
+  hasLoaded = false;
+
+  /**
+   * @param script the worker's module (`dist/turn-worker.js` of this package, or a bundle of `turn-worker.ts`)
+   * @param model copied to the worker as it is now: start a new client after its parameters change
+   */
+  constructor(
+    script: string | URL,
+    model: MaiModel,
+    options: { encoderDirectory: string; encoderId: string },
+  ) {
+    const init: TurnWorkerInit = {
+      config: model.config,
+      parameters: model.exportParameters(),
+      encoderDirectory: options.encoderDirectory,
+      encoderId: options.encoderId,
+    };
+    this.worker = new Worker(script, { workerData: init });
+    // An idle worker does not keep the process alive; one with a batch out does (see compose).
+    this.worker.unref();
+    this.worker.on('message', (message: TurnWorkerMessage) => this.receive(message));
+    this.worker.on('error', (error) => this.fail(`the turn worker failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.fail(`the turn worker exited (code ${code})`));
+  }
+
+  /** Whether `compose` may be called now: the worker has loaded and has no batch out. */
+  get ready(): boolean {
+    return this.state === 'ready' && !this.inFlight;
+  }
+
+  /**
+   * The model's part of a batch of turns, computed in the worker.
+   * @throws (rejects) when the worker is not ready, or stops before answering
+   */
+  compose(turns: readonly ComposeTurn[]): Promise<ComposedTurn[]> {
+    if (!this.ready) {
+      return Promise.reject(new Error(this.failure ?? 'the turn worker is busy or still loading'));
+    }
+    const batch = ++this.batches;
+    return new Promise<ComposedTurn[]>((resolve, reject) => {
+      this.inFlight = { batch, resolve, reject };
+      this.worker.ref();
+      const request: TurnWorkerRequest = {
+        batch,
+        // Copies of only what the model reads: a reference's tokens are a view into the whole gallery's, which
+        // would otherwise be cloned entire.
+        turns: turns.map((turn) => ({
+          text: turn.text,
+          aggregated: turn.aggregated.slice(),
+          memory: turn.memory && { tokens: turn.memory.tokens.slice(), count: turn.memory.count },
+          ...(turn.history && {
+            history: {
+              captions: turn.history.captions.slice(),
+              mask: turn.history.mask.slice(),
+              turns: turn.history.turns,
+            },
+          }),
+        })),
+      };
+      this.worker.postMessage(request);
+    });
+  }
+
+  /** Stops the worker; a batch out is rejected. */
+  async terminate(): Promise<void> {
+    this.fail('the turn worker was stopped', true);
+    await this.worker.terminate();
+  }
+
+  private receive(message: TurnWorkerMessage): void {
+    if ('ready' in message) {
+      if (this.state === 'starting') this.state = 'ready';
+      this.hasLoaded = true;
+      this.started(true);
+      return;
+    }
+    if ('failed' in message) {
+      this.fail(`the turn worker could not start: ${message.failed}`);
+      return;
+    }
+    const inFlight = this.inFlight;
+    if (!inFlight || inFlight.batch !== message.batch) return;
+    this.inFlight = undefined;
+    this.answered++;
+    this.worker.unref();
+    inFlight.resolve(
+      message.results.map((result) => ('error' in result ? { error: new Error(result.error) } : result)),
+    );
+  }
+
+  private fail(reason: string, stopped = false): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.failure = reason;
+    this.started(false);
+    if (!stopped) process.emitWarning(`${reason}; MAI turns compute on the main thread from now on`);
+    const inFlight = this.inFlight;
+    this.inFlight = undefined;
+    this.worker.unref();
+    inFlight?.reject(new Error(reason));
+  }
+}

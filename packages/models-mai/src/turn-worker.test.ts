@@ -1,0 +1,169 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@cir/core-tensor';
+import { generateWorld } from '@cir/datasets';
+import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
+import type { TurnInput, TurnResult } from '@cir/index';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bundleTurnWorker } from './__fixtures__/bundle-turn-worker';
+import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
+import { MaiModel } from './mai-model';
+import { MaiRetriever } from './mai-retriever';
+import { perturbParameters } from './test-helpers';
+
+/** A mini encoder and a MAI small enough to train and run in a few seconds. */
+const TINY_ENCODER = {
+  imageSize: 32,
+  patchSize: 8,
+  width: 16,
+  layers: 1,
+  heads: 2,
+  embedDim: 8,
+  maxTextLength: 12,
+};
+const TINY_MAI: MaiConfig = {
+  ...DEFAULT_MAI_CONFIG,
+  inputDim: TINY_ENCODER.width,
+  dim: 16,
+  heads: 2,
+  queries: 4,
+  bsaLayers: 1,
+  msaLayers: 2,
+  feedForwardMultiplier: 2,
+  embedDim: 8,
+  maxTextTokens: TINY_ENCODER.maxTextLength,
+};
+
+let root: string;
+let encoderDirectory: string;
+let encoder: MiniClipEncoder;
+let script: string;
+let items: { id: string; imagePath: string; caption: string }[];
+
+beforeAll(async () => {
+  await initBackend();
+  root = await mkdtemp(join(tmpdir(), 'cir-turn-worker-'));
+  const world = join(root, 'world');
+  encoderDirectory = join(root, 'encoder');
+  await generateWorld({ outDir: world, images: 210, transactions: 60, seed: 5, imageSize: 32 });
+  await trainMiniClip({
+    pairsFile: join(world, 'captions.jsonl'),
+    outDirectory: encoderDirectory,
+    epochs: 1,
+    batchSize: 16,
+    config: TINY_ENCODER,
+  });
+  encoder = await MiniClipEncoder.load(encoderDirectory);
+  script = await bundleTurnWorker(root);
+  const pairs = (await readFile(join(world, 'captions.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(0, 24)
+    .map((line) => JSON.parse(line) as { image: string; caption: string });
+  items = pairs.map((pair, row) => ({
+    id: `item-${row}`,
+    imagePath: join(world, pair.image),
+    caption: pair.caption,
+  }));
+}, 120_000);
+
+afterAll(async () => {
+  await encoder?.dispose();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+/** Sessions of 4 turns each: plain, a rollback, a combination turn; all sessions' turns in flight at once. */
+async function runConcurrentSessions(retriever: MaiRetriever): Promise<TurnResult[][]> {
+  const scripts: TurnInput[][] = [0, 1, 2, 3, 4, 5].map((index) => [
+    { referenceId: `item-${index}`, text: 'is red', limit: 6 },
+    { referenceId: `item-${index + 6}`, text: 'has long sleeves', limit: 6 },
+    { text: 'go back to the first one, and make it blue', limit: 6 },
+    { text: '1. is black 2. keep the pattern of the first turn', limit: 6 },
+  ]);
+  const sessions = scripts.map(() => retriever.openSession());
+  const answers: TurnResult[][] = scripts.map(() => []);
+  for (let turn = 0; turn < 4; turn++) {
+    const results = await Promise.all(sessions.map((session, index) => session.turn(scripts[index]![turn]!)));
+    results.forEach((result, index) => {
+      answers[index]!.push(result);
+    });
+  }
+  return answers;
+}
+
+async function encodedRetriever(
+  options: ConstructorParameters<typeof MaiRetriever>[2],
+): Promise<MaiRetriever> {
+  const retriever = new MaiRetriever(perturbParameters(new MaiModel(TINY_MAI, 21), 4), encoder, options);
+  await retriever.encodeGallery(items);
+  return retriever;
+}
+
+function expectSameAnswers(actual: TurnResult[][], expected: TurnResult[][]): void {
+  actual.forEach((session, index) => {
+    session.forEach((answer, turn) => {
+      const reference = expected[index]![turn]!;
+      expect(answer.results.map((hit) => hit.id)).toEqual(reference.results.map((hit) => hit.id));
+      answer.results.forEach((hit, rank) => {
+        expect(hit.score).toBeCloseTo(reference.results[rank]!.score, 5);
+      });
+      expect(answer.returnedTo).toBe(reference.returnedTo);
+    });
+  });
+}
+
+describe('MaiRetriever with a turn worker', () => {
+  it('answers concurrent sessions in the worker thread exactly as on the calling thread', async () => {
+    const local = await encodedRetriever({});
+    const expected = await runConcurrentSessions(local);
+    expect(local.batcher.workerStatus).toBeUndefined();
+
+    const threaded = await encodedRetriever({ turnWorker: { encoderDirectory, script } });
+    expect(await threaded.batcher.whenWorkerLoaded()).toBe(true);
+    const actual = await runConcurrentSessions(threaded);
+    expectSameAnswers(actual, expected);
+    // Every batch went to the worker (it had loaded before the first).
+    expect(threaded.batcher.workerStatus).toEqual({ loaded: true, batches: 4 });
+    threaded.dispose();
+    local.dispose();
+  }, 60_000);
+
+  it('computes on the calling thread when the worker cannot start, and says why', async () => {
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const missing = join(root, 'no-encoder-here');
+    const retriever = await encodedRetriever({ turnWorker: { encoderDirectory: missing, script } });
+    expect(await retriever.batcher.whenWorkerLoaded()).toBe(false);
+    const expected = await runConcurrentSessions(await encodedRetriever({}));
+    expectSameAnswers(await runConcurrentSessions(retriever), expected);
+    expect(retriever.batcher.workerStatus).toMatchObject({ loaded: false, batches: 0 });
+    expect(retriever.batcher.workerStatus?.failure).toContain(missing);
+    expect(String(warning.mock.calls[0]?.[0])).toMatch(/could not start.*compute on the main thread/);
+    warning.mockRestore();
+    retriever.dispose();
+  }, 60_000);
+
+  it('recomputes a batch on the calling thread when the worker dies with it', async () => {
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    // A worker that loads, then exits on its first batch.
+    const dying = join(root, 'dying-worker.mjs');
+    await writeFile(
+      dying,
+      "import { parentPort } from 'node:worker_threads';\n" +
+        'parentPort.postMessage({ ready: true });\n' +
+        'parentPort.on("message", () => process.exit(3));\n',
+    );
+    const retriever = await encodedRetriever({ turnWorker: { encoderDirectory, script: dying } });
+    expect(await retriever.batcher.whenWorkerLoaded()).toBe(true);
+    const expected = await runConcurrentSessions(await encodedRetriever({}));
+    expectSameAnswers(await runConcurrentSessions(retriever), expected);
+    expect(retriever.batcher.workerStatus).toEqual({
+      loaded: true,
+      failure: 'the turn worker exited (code 3)',
+      batches: 0,
+    });
+    expect(String(warning.mock.calls[0]?.[0])).toMatch(/exited \(code 3\)/);
+    warning.mockRestore();
+    retriever.dispose();
+  }, 60_000);
+});
