@@ -68,8 +68,9 @@ type PendingTurn = BatchedRequest<BatchedTurn, BatchedResult>;
  * With a turn worker (`TurnWorkerOptions`, on a machine with more than one core), the model part runs in the worker
  * once it has loaded, and the next batch goes to it as soon as it answers, while this thread searches the gallery
  * for the last batch and reads and answers requests. Measured on the 10k demo catalog with 32 shoppers back to back
- * (2 cores): 1,600–1,770 turns/s instead of 1,270–1,370, p50 16–18 ms instead of 20–22. Until the worker has
- * loaded, and after it fails, batches compute on this thread.
+ * (2 cores, 60 s runs interleaved): 1,340–1,910 turns/s instead of 990–1,255, p50 15–21 ms instead of 22–28.5; the
+ * p99 stays close (42–56 ms against 49–58). Until the worker has loaded, and after it fails, batches compute on
+ * this thread.
  */
 export class TurnBatcher {
   /** Largest batch: bounds the latency one flush adds. */

@@ -45,7 +45,7 @@ export function registerServe(program: Command): void {
     .option(
       '--no-turn-worker',
       'compute MAI turns on the main thread only (by default a worker thread computes them while the main ' +
-        'thread answers requests: ~25 % more turns/s under load on 2 cores, ~150 MB more memory)',
+        'thread answers requests: 10–50 % more turns/s under load on 2 cores, ~150 MB more memory)',
     )
     .addHelpText(
       'after',
