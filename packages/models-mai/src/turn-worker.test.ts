@@ -7,12 +7,12 @@ import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
 import type { TurnInput, TurnResult } from '@cir/index';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bundleTurnWorker } from './__fixtures__/bundle-turn-worker';
-import { DEFAULT_MAI_CONFIG, type MaiConfig } from './config';
+import type { MaiConfig } from './config';
 import { MaiModel } from './mai-model';
 import { MaiRetriever } from './mai-retriever';
-import { perturbParameters } from './test-helpers';
+import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
 
-/** A mini encoder and a MAI small enough to train and run in a few seconds. */
+/** A mini encoder small enough to train in a few seconds, and a MAI that reads its tokens. */
 const TINY_ENCODER = {
   imageSize: 32,
   patchSize: 8,
@@ -23,15 +23,8 @@ const TINY_ENCODER = {
   maxTextLength: 12,
 };
 const TINY_MAI: MaiConfig = {
-  ...DEFAULT_MAI_CONFIG,
+  ...SMALL_MAI_CONFIG,
   inputDim: TINY_ENCODER.width,
-  dim: 16,
-  heads: 2,
-  queries: 4,
-  bsaLayers: 1,
-  msaLayers: 2,
-  feedForwardMultiplier: 2,
-  embedDim: 8,
   maxTextTokens: TINY_ENCODER.maxTextLength,
 };
 
@@ -100,6 +93,19 @@ async function encodedRetriever(
   return retriever;
 }
 
+let localAnswers: TurnResult[][] | undefined;
+
+/** `runConcurrentSessions` on the calling thread alone (computed once). */
+async function answersWithoutWorker(): Promise<TurnResult[][]> {
+  if (!localAnswers) {
+    const local = await encodedRetriever({});
+    localAnswers = await runConcurrentSessions(local);
+    expect(local.batcher.workerStatus).toBeUndefined();
+    local.dispose();
+  }
+  return localAnswers;
+}
+
 function expectSameAnswers(actual: TurnResult[][], expected: TurnResult[][]): void {
   actual.forEach((session, index) => {
     session.forEach((answer, turn) => {
@@ -115,18 +121,12 @@ function expectSameAnswers(actual: TurnResult[][], expected: TurnResult[][]): vo
 
 describe('MaiRetriever with a turn worker', () => {
   it('answers concurrent sessions in the worker thread exactly as on the calling thread', async () => {
-    const local = await encodedRetriever({});
-    const expected = await runConcurrentSessions(local);
-    expect(local.batcher.workerStatus).toBeUndefined();
-
     const threaded = await encodedRetriever({ turnWorker: { encoderDirectory, script } });
     expect(await threaded.batcher.whenWorkerLoaded()).toBe(true);
-    const actual = await runConcurrentSessions(threaded);
-    expectSameAnswers(actual, expected);
+    expectSameAnswers(await runConcurrentSessions(threaded), await answersWithoutWorker());
     // Every batch went to the worker (it had loaded before the first).
     expect(threaded.batcher.workerStatus).toEqual({ loaded: true, batches: 4 });
     threaded.dispose();
-    local.dispose();
   }, 60_000);
 
   it('computes on the calling thread when the worker cannot start, and says why', async () => {
@@ -134,8 +134,7 @@ describe('MaiRetriever with a turn worker', () => {
     const missing = join(root, 'no-encoder-here');
     const retriever = await encodedRetriever({ turnWorker: { encoderDirectory: missing, script } });
     expect(await retriever.batcher.whenWorkerLoaded()).toBe(false);
-    const expected = await runConcurrentSessions(await encodedRetriever({}));
-    expectSameAnswers(await runConcurrentSessions(retriever), expected);
+    expectSameAnswers(await runConcurrentSessions(retriever), await answersWithoutWorker());
     expect(retriever.batcher.workerStatus).toMatchObject({ loaded: false, batches: 0 });
     expect(retriever.batcher.workerStatus?.failure).toContain(missing);
     expect(String(warning.mock.calls[0]?.[0])).toMatch(/could not start.*compute on the main thread/);
@@ -155,8 +154,7 @@ describe('MaiRetriever with a turn worker', () => {
     );
     const retriever = await encodedRetriever({ turnWorker: { encoderDirectory, script: dying } });
     expect(await retriever.batcher.whenWorkerLoaded()).toBe(true);
-    const expected = await runConcurrentSessions(await encodedRetriever({}));
-    expectSameAnswers(await runConcurrentSessions(retriever), expected);
+    expectSameAnswers(await runConcurrentSessions(retriever), await answersWithoutWorker());
     expect(retriever.batcher.workerStatus).toEqual({
       loaded: true,
       failure: 'the turn worker exited (code 3)',
