@@ -41,7 +41,6 @@ export type TurnWorkerMessage =
  */
 export class TurnWorkerClient {
   private readonly worker: Worker;
-  private state: 'starting' | 'ready' | 'failed' = 'starting';
   private inFlight:
     | { batch: number; resolve(results: ComposedTurn[]): void; reject(error: Error): void }
     | undefined;
@@ -55,7 +54,7 @@ export class TurnWorkerClient {
   failure: string | undefined;
   /** Batches the worker has answered. */
   answered = 0;
-  /** Whether the worker said it had loaded (it may have stopped since: see `failure`). */
+  /** Whether the worker said it had loaded before any failure (it may have stopped since: see `failure`). */
   hasLoaded = false;
 
   /**
@@ -83,7 +82,7 @@ export class TurnWorkerClient {
 
   /** Whether `compose` may be called now: the worker has loaded and has no batch out. */
   get ready(): boolean {
-    return this.state === 'ready' && !this.inFlight;
+    return this.hasLoaded && this.failure === undefined && !this.inFlight;
   }
 
   /**
@@ -127,9 +126,10 @@ export class TurnWorkerClient {
 
   private receive(message: TurnWorkerMessage): void {
     if ('ready' in message) {
-      if (this.state === 'starting') this.state = 'ready';
-      this.hasLoaded = true;
-      this.started(true);
+      if (this.failure === undefined) {
+        this.hasLoaded = true;
+        this.started(true);
+      }
       return;
     }
     if ('failed' in message) {
@@ -147,8 +147,7 @@ export class TurnWorkerClient {
   }
 
   private fail(reason: string, stopped = false): void {
-    if (this.state === 'failed') return;
-    this.state = 'failed';
+    if (this.failure !== undefined) return;
     this.failure = reason;
     this.started(false);
     if (!stopped) process.emitWarning(`${reason}; MAI turns compute on the main thread from now on`);
