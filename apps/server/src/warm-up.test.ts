@@ -34,6 +34,28 @@ describe('warmUp', () => {
     expect(app.sessions.count()).toBe(0);
   }, 60_000);
 
+  it('waits until the retriever is ready before its first session', async () => {
+    const { retriever } = app.collections.servedForSession('shop');
+    const events: string[] = [];
+    const openSession = retriever.openSession.bind(retriever);
+    retriever.whenReady = () =>
+      new Promise<void>((resolve) => setTimeout(resolve, 30)).then(() => {
+        events.push('ready');
+      });
+    retriever.openSession = () => {
+      events.push('session');
+      return openSession();
+    };
+    try {
+      const report = await warmUp(app, { sessions: 2, turns: 1, token: 't0k' });
+      expect(report.error).toBeUndefined();
+      expect(events).toEqual(['ready', 'session', 'session']);
+    } finally {
+      delete retriever.whenReady;
+      retriever.openSession = openSession;
+    }
+  });
+
   it('reports a failure instead of throwing, and leaves no session behind', async () => {
     const refused = await warmUp(app, { sessions: 2, turns: 2, token: 'wrong' });
     expect(refused.turns).toBe(0);

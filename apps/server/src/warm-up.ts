@@ -46,6 +46,8 @@ export async function warmUp(app: CirServer, options: WarmUpOptions = {}): Promi
     const items = app.collections.items(collection.name);
     if (items.length === 0) continue;
     report.collections.push(collection.name);
+    // What the retriever still loads in the background (MAI's turn worker) is warmed up by this round too.
+    await app.collections.servedForSession(collection.name).retriever.whenReady?.();
     await Promise.all(
       Array.from({ length: sessions }, async (_value, session) => {
         try {

@@ -62,6 +62,12 @@ export interface ComposedRetriever {
   save(directory: string): Promise<void>;
   load(directory: string): Promise<void>;
   /**
+   * Resolves when what the retriever loads in the background after `load` or `encodeGallery` is ready (MAI's turn
+   * worker); it answers turns before that too. Optional. The server's warm-up waits for it, so that its round of
+   * turns warms that up as well.
+   */
+  whenReady?(): Promise<void>;
+  /**
    * Frees what the garbage collector does not (a model's tfjs tensors); the retriever and its sessions are unusable
    * afterwards. Optional: retrievers that hold only JavaScript memory need none. The server calls it when a
    * rebuilt or deleted collection's last session has ended.

@@ -233,6 +233,11 @@ export class MaiRetriever implements ComposedRetriever {
     void this.batcher.whenWorkerLoaded();
   }
 
+  /** Resolves once the turn worker has loaded or failed (at once without one): see `TurnBatcher`. */
+  async whenReady(): Promise<void> {
+    await this.batcher.whenWorkerLoaded();
+  }
+
   openSession(): RetrievalSession {
     if (!this.store) throw new Error(`${this.name}: encode or load a gallery before opening a session`);
     return new MaiSession(this);
