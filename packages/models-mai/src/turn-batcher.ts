@@ -104,13 +104,16 @@ export class TurnBatcher {
    * The turn worker's state: whether it was started and has loaded, why it stopped, and how many batches it
    * computed (undefined: this batcher has no worker, e.g. on one core).
    */
-  get workerStatus(): { loaded: boolean; failure?: string; batches: number } | undefined {
+  get workerStatus():
+    | { loaded: boolean; failure?: string; batches: number; newSpaceMb?: number }
+    | undefined {
     const worker = this.worker;
     if (!worker) return undefined;
     return {
       loaded: worker.hasLoaded,
       ...(worker.failure && { failure: worker.failure }),
       batches: worker.answered,
+      ...(worker.newSpaceMb !== undefined && { newSpaceMb: worker.newSpaceMb }),
     };
   }
 

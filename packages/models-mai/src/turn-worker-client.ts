@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { TensorData } from '@cir/core-tensor';
 import type { MaiConfig } from './config';
@@ -21,9 +22,23 @@ export interface TurnWorkerRequest {
   turns: ComposeTurn[];
 }
 
+/**
+ * The size a turn worker's young generation starts at, in MiB a semi-space (V8 starts it at a few MiB and grows it up
+ * to 32 MiB here, with a 4 GiB heap limit). A turn allocates ~200 KB of typed arrays (~300 MB/s under load),
+ * collected by a scavenge every ~100 ms. Started so, the worker's heap fell in 6 of 11 serve-load runs into a
+ * full mark-compact every 100–300 ms ("finalize incremental marking via task; GC in old space requested", 135–187
+ * in 15 s, pauses up to 28 ms); such a run lost ~20 % of its throughput and its p90 rose by ~8 ms. Started at
+ * 16 MiB, 0 of 11 runs did (`node --trace-gc`, `cir bench serve-load`'s load).
+ */
+export const TURN_WORKER_SEMI_SPACE_MB = 16;
+
 /** Worker → main thread. An `error` is a message: errors do not cross threads with their class. */
 export type TurnWorkerMessage =
-  | { ready: true }
+  | {
+      ready: true;
+      /** The worker heap's young generation (V8's new space) when the worker started, in MiB. */
+      newSpaceMb?: number;
+    }
   | { failed: string }
   | {
       batch: number;
@@ -56,6 +71,8 @@ export class TurnWorkerClient {
   answered = 0;
   /** Whether the worker said it had loaded before any failure (it may have stopped since: see `failure`). */
   hasLoaded = false;
+  /** The worker heap's new space when it started, in MiB (as the worker reported it). */
+  newSpaceMb: number | undefined;
 
   /**
    * @param script the worker's module (`dist/turn-worker.js` of this package, or a bundle of `turn-worker.ts`)
@@ -72,6 +89,9 @@ export class TurnWorkerClient {
       encoderDirectory: options.encoderDirectory,
       encoderId: options.encoderId,
     };
+    // V8 reads this flag when it creates an isolate: it sizes this worker's heap (and that of any thread started
+    // after it), not the running ones'. Worker `execArgv` and `resourceLimits` cannot set it.
+    setFlagsFromString(`--min-semi-space-size=${TURN_WORKER_SEMI_SPACE_MB}`);
     this.worker = new Worker(script, { workerData: init });
     // An idle worker does not keep the process alive; one with a batch out does (see compose).
     this.worker.unref();
@@ -128,6 +148,7 @@ export class TurnWorkerClient {
     if ('ready' in message) {
       if (this.failure === undefined) {
         this.hasLoaded = true;
+        this.newSpaceMb = message.newSpaceMb;
         this.started(true);
       }
       return;

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import { initBackend } from '@cir/core-tensor';
 import { generateWorld } from '@cir/datasets';
 import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
@@ -11,6 +13,7 @@ import type { MaiConfig } from './config';
 import { MaiModel } from './mai-model';
 import { MaiRetriever } from './mai-retriever';
 import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
+import { TURN_WORKER_SEMI_SPACE_MB, TurnWorkerClient } from './turn-worker-client';
 
 /** A mini encoder small enough to train in a few seconds, and a MAI that reads its tokens. */
 const TINY_ENCODER = {
@@ -125,9 +128,44 @@ describe('MaiRetriever with a turn worker', () => {
     expect(await threaded.batcher.whenWorkerLoaded()).toBe(true);
     expectSameAnswers(await runConcurrentSessions(threaded), await answersWithoutWorker());
     // Every batch went to the worker (it had loaded before the first).
-    expect(threaded.batcher.workerStatus).toEqual({ loaded: true, batches: 4 });
+    expect(threaded.batcher.workerStatus).toMatchObject({ loaded: true, batches: 4 });
+    expect(threaded.batcher.workerStatus?.failure).toBeUndefined();
+    expect(threaded.batcher.workerStatus?.newSpaceMb).toBeGreaterThanOrEqual(TURN_WORKER_SEMI_SPACE_MB);
     threaded.dispose();
   }, 60_000);
+
+  it("starts the worker's young generation at TURN_WORKER_SEMI_SPACE_MB, not V8's few MiB", async () => {
+    // A worker that reports its new space before it allocates anything, then waits (until terminated).
+    const probe = join(root, 'new-space-worker.mjs');
+    await writeFile(
+      probe,
+      "import { parentPort } from 'node:worker_threads';\n" +
+        "import { getHeapSpaceStatistics } from 'node:v8';\n" +
+        "const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');\n" +
+        'parentPort.postMessage({ ready: true, newSpaceMb: space.space_size / 2 ** 20 });\n' +
+        "parentPort.on('message', () => {});\n",
+    );
+    const newSpaceOf = (worker: Worker) =>
+      new Promise<number>((resolve) => worker.once('message', (message) => resolve(message.newSpaceMb)));
+    // The flag is the process's: back to V8's default first (an earlier test's client set it).
+    setFlagsFromString('--min-semi-space-size=0');
+    const plain = new Worker(probe);
+    try {
+      expect(await newSpaceOf(plain)).toBeLessThan(TURN_WORKER_SEMI_SPACE_MB);
+    } finally {
+      await plain.terminate();
+    }
+    const client = new TurnWorkerClient(probe, new MaiModel(TINY_MAI, 3), {
+      encoderDirectory,
+      encoderId: encoder.id,
+    });
+    try {
+      expect(await client.loaded).toBe(true);
+      expect(client.newSpaceMb).toBe(TURN_WORKER_SEMI_SPACE_MB);
+    } finally {
+      await client.terminate();
+    }
+  });
 
   it('computes on the calling thread when the worker cannot start, and says why', async () => {
     const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});

@@ -3,6 +3,7 @@
  * (`TurnWorkerInit`), says `{ready}`, then answers each `TurnWorkerRequest` with `TurnComposer.compose` — the same
  * code, and so the same queries and memories, as on the main thread. Built as `dist/turn-worker.js`.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { withComputeThreads } from '@cir/core-tensor';
 import { MiniClipEncoder } from '@cir/encoders';
@@ -11,6 +12,8 @@ import { MaiModel } from './mai-model';
 import { TurnComposer } from './turn-composer';
 import type { TurnWorkerInit, TurnWorkerMessage, TurnWorkerRequest } from './turn-worker-client';
 
+// Before the model loads: the young generation's starting size (TURN_WORKER_SEMI_SPACE_MB), not how it grew.
+const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
 const port = parentPort;
 if (!port) throw new Error('turn-worker.js runs as a worker thread (TurnWorkerClient starts it)');
 const post = (message: TurnWorkerMessage) => port.postMessage(message);
@@ -39,7 +42,7 @@ try {
       results: composed.map((result) => ('error' in result ? { error: messageOf(result.error) } : result)),
     });
   });
-  post({ ready: true });
+  post({ ready: true, ...(newSpace && { newSpaceMb: newSpace.space_size / 2 ** 20 }) });
 } catch (error) {
   post({ failed: messageOf(error) });
 }
