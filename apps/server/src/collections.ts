@@ -94,6 +94,7 @@ export class CollectionRegistry {
   private readonly collections = new Map<string, Collection>();
   /** The last queued job of each collection name (builds, deletion), so that jobs run in order. */
   private readonly queues = new Map<string, Promise<void>>();
+  private readonly builtListeners = new Set<(name: string) => void>();
   private readonly root: string;
 
   private constructor(private readonly options: CollectionRegistryOptions) {
@@ -141,6 +142,15 @@ export class CollectionRegistry {
 
   get methods(): readonly string[] {
     return this.options.provider.methods;
+  }
+
+  /**
+   * Calls `listener` with a collection's name each time a build of it succeeds and its new state serves (not for
+   * the collections reloaded at start). Returns the function that stops it.
+   */
+  onBuilt(listener: (name: string) => void): () => void {
+    this.builtListeners.add(listener);
+    return () => this.builtListeners.delete(listener);
   }
 
   list(): CollectionRecord[] {
@@ -309,6 +319,7 @@ export class CollectionRegistry {
     collection.pendingBuilds++;
     collection.error = undefined;
     this.enqueue(collection.name, async () => {
+      let built = false;
       try {
         // Deleted while waiting in the queue.
         if (this.collections.get(collection.name) !== collection) return;
@@ -324,6 +335,7 @@ export class CollectionRegistry {
         collection.stored = served.items;
         collection.error = undefined;
         this.options.log?.info({ collection: collection.name, items: list.length }, 'collection built');
+        built = this.collections.get(collection.name) === collection;
       } catch (error) {
         collection.error = `build failed: ${(error as Error).message}`;
         this.options.log?.error({ err: error, collection: collection.name }, 'collection build failed');
@@ -331,6 +343,16 @@ export class CollectionRegistry {
         collection.pendingBuilds--;
         collection.buildingItems = undefined;
         await after?.().catch(() => undefined);
+        // Once its status says so (`ready`, unless another build is queued).
+        if (built) {
+          for (const listener of this.builtListeners) {
+            try {
+              listener(collection.name);
+            } catch (error) {
+              this.options.log?.error({ err: error, collection: collection.name }, 'onBuilt listener failed');
+            }
+          }
+        }
       }
     });
   }

@@ -8,10 +8,12 @@ export interface WarmUpOptions {
   turns?: number;
   /** The server's bearer token, when it needs one. */
   token?: string;
+  /** Only these collections (default: every ready one). */
+  collections?: readonly string[];
 }
 
 export interface WarmUpReport {
-  /** The collections warmed up (every ready one). */
+  /** The collections warmed up (every ready one asked for). */
   collections: string[];
   /** Turns answered. */
   turns: number;
@@ -43,6 +45,7 @@ export async function warmUp(app: CirServer, options: WarmUpOptions = {}): Promi
   };
   for (const collection of app.collections.list()) {
     if (collection.status !== 'ready') continue;
+    if (options.collections && !options.collections.includes(collection.name)) continue;
     const items = app.collections.items(collection.name);
     if (items.length === 0) continue;
     report.collections.push(collection.name);

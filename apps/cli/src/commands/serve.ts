@@ -40,7 +40,7 @@ export function registerServe(program: Command): void {
     .option('--log', 'log every request (JSON lines on stdout)')
     .option(
       '--no-warm-up',
-      'skip the start-up warm-up (a round of sessions through each collection, ~0.5 s for the 10k demo)',
+      'skip the warm-up (a round of sessions through each collection at start, ~0.5 s for the 10k demo, and through each collection built while serving)',
     )
     .option(
       '--no-turn-worker',
@@ -86,6 +86,20 @@ Examples:
       if (setup.demo) {
         await ensureDemoCollection(server.app.collections, setup.demo, say);
         bar.stop();
+      }
+      if (options.warmUp) {
+        // A collection built while the server runs (POST /v1/collections, an upload) gets the same round once its
+        // new state serves: its first shoppers would otherwise wait on its turn worker's start and first batches.
+        server.app.collections.onBuilt((name) => {
+          void warmUp(server.app, { collections: [name], ...(token && { token }) }).then((report) => {
+            if (report.turns > 0) {
+              say(
+                `cir serve: collection ${name} built, warmed up: ${report.turns} turns in ${(report.ms / 1000).toFixed(1)} s`,
+              );
+            }
+            if (report.error) say(`cir serve: warning: a warm-up request of ${name} failed: ${report.error}`);
+          });
+        });
       }
       // Before the ready line: the first shoppers after a start would otherwise wait on JIT compilation and
       // first-use allocations (see warmUp).
