@@ -14,7 +14,7 @@ import type { TokenEncoder } from './features';
 import type { MemoryTokens } from './frozen-turn';
 import type { MaiModel } from './mai-model';
 import { type ComposedTurn, type ComposeTurn, TurnComposer } from './turn-composer';
-import { TurnWorkerClient } from './turn-worker-client';
+import { acquireTurnWorker, type TurnWorkerClient, type TurnWorkerLease } from './turn-worker-client';
 
 /** A session's turn for the batcher: the model's inputs, and whether to search the gallery with the query. */
 export interface BatchedTurn extends ComposeTurn {
@@ -80,7 +80,7 @@ export class TurnBatcher {
     TurnBatcher.MAX_BATCH,
   );
   private composer: TurnComposer;
-  private worker: TurnWorkerClient | undefined;
+  private workerLease: TurnWorkerLease | undefined;
   private readonly workerScript: string | URL | undefined;
 
   constructor(
@@ -101,18 +101,21 @@ export class TurnBatcher {
   }
 
   /**
-   * The turn worker's state: whether it was started and has loaded, why it stopped, and how many batches it
-   * computed (undefined: this batcher has no worker, e.g. on one core).
+   * The turn worker's state: whether it was started and has loaded, why it stopped, how many batches it computed
+   * and for how many retrievers (`users`: a worker is shared by the retrievers that serve the same weights; its
+   * batches count theirs too). Undefined: this batcher has no worker, e.g. on one core.
    */
   get workerStatus():
-    | { loaded: boolean; failure?: string; batches: number; newSpaceMb?: number }
+    | { loaded: boolean; failure?: string; batches: number; users: number; newSpaceMb?: number }
     | undefined {
-    const worker = this.worker;
-    if (!worker) return undefined;
+    const lease = this.workerLease;
+    if (!lease) return undefined;
+    const worker = lease.client;
     return {
       loaded: worker.hasLoaded,
       ...(worker.failure && { failure: worker.failure }),
       batches: worker.answered,
+      users: lease.users,
       ...(worker.newSpaceMb !== undefined && { newSpaceMb: worker.newSpaceMb }),
     };
   }
@@ -125,11 +128,11 @@ export class TurnBatcher {
     return this.startedWorker()?.loaded ?? Promise.resolve(false);
   }
 
-  /** Forget the frozen weights and stop the turn worker (after the model's parameters changed). */
+  /** Forget the frozen weights and let the turn worker go (after the model's parameters changed, or when done). */
   invalidate(): void {
     this.composer = new TurnComposer(this.model, this.encoder);
-    void this.worker?.terminate();
-    this.worker = undefined;
+    this.workerLease?.release();
+    this.workerLease = undefined;
   }
 
   private async process(batch: readonly PendingTurn[]): Promise<BatchHandOff | undefined> {
@@ -152,15 +155,19 @@ export class TurnBatcher {
     return undefined;
   }
 
-  /** The worker, started at the first batch when there is one to start (it loads while batches compute here). */
+  /**
+   * The worker, started (or shared: `acquireTurnWorker`) at the first batch when there is one to start (it loads
+   * while batches compute here).
+   */
   private startedWorker(): TurnWorkerClient | undefined {
-    if (!this.worker && this.workerScript && this.workerOptions) {
-      this.worker = new TurnWorkerClient(this.workerScript, this.model, {
+    if (!this.workerLease && this.workerScript && this.workerOptions) {
+      this.workerLease = acquireTurnWorker(this.workerScript, this.model, {
         encoderDirectory: this.workerOptions.encoderDirectory,
         encoderId: this.encoder.id,
       });
     }
-    return this.worker?.failure ? undefined : this.worker;
+    const worker = this.workerLease?.client;
+    return worker?.failure ? undefined : worker;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { TensorData } from '@cir/core-tensor';
@@ -177,4 +178,75 @@ export class TurnWorkerClient {
     this.worker.unref();
     inFlight?.reject(new Error(reason));
   }
+}
+
+/** A turn worker and the retrievers that use it. */
+interface SharedTurnWorker {
+  client: TurnWorkerClient;
+  users: number;
+}
+
+const sharedTurnWorkers = new Map<string, SharedTurnWorker>();
+
+/** A retriever's hold on a shared turn worker (`acquireTurnWorker`). */
+export interface TurnWorkerLease {
+  readonly client: TurnWorkerClient;
+  /** How many retrievers use the worker now (this one included, until it releases it). */
+  readonly users: number;
+  /** Lets the worker go: it stops when its last user lets it go. Idempotent. */
+  release(): void;
+}
+
+/**
+ * A turn worker for `model` as it is now, shared with every retriever that serves the same weights with the same
+ * encoder folder and worker script: several collections built with one trained MAI get one thread and one copy of
+ * the model (~150 MB) instead of one each. A worker composing another retriever's batch is not `ready`, so that
+ * batch computes on the calling thread, as it would while the worker loads. A worker that has failed is not handed
+ * out again: the next acquirer starts a new one.
+ */
+export function acquireTurnWorker(
+  script: string | URL,
+  model: MaiModel,
+  options: { encoderDirectory: string; encoderId: string },
+): TurnWorkerLease {
+  const key = turnWorkerKey(script, model, options);
+  let shared = sharedTurnWorkers.get(key);
+  if (!shared || shared.client.failure !== undefined) {
+    shared = { client: new TurnWorkerClient(script, model, options), users: 0 };
+    sharedTurnWorkers.set(key, shared);
+  }
+  shared.users++;
+  const held = shared;
+  let released = false;
+  return {
+    client: held.client,
+    get users() {
+      return held.users;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      held.users--;
+      if (held.users > 0) return;
+      if (sharedTurnWorkers.get(key) === held) sharedTurnWorkers.delete(key);
+      void held.client.terminate();
+    },
+  };
+}
+
+/** What makes two workers interchangeable: the script, the encoder, the model's configuration and weights. */
+function turnWorkerKey(
+  script: string | URL,
+  model: MaiModel,
+  options: { encoderDirectory: string; encoderId: string },
+): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([String(script), options.encoderDirectory, options.encoderId, model.config]));
+  const parameters = model.exportParameters();
+  for (const name of Object.keys(parameters).sort()) {
+    const { shape, data } = parameters[name]!;
+    hash.update(`${name}:${shape.join('x')}`);
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return hash.digest('hex');
 }

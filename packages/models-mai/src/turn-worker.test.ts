@@ -13,7 +13,7 @@ import type { MaiConfig } from './config';
 import { MaiModel } from './mai-model';
 import { MaiRetriever } from './mai-retriever';
 import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
-import { TURN_WORKER_SEMI_SPACE_MB, TurnWorkerClient } from './turn-worker-client';
+import { acquireTurnWorker, TURN_WORKER_SEMI_SPACE_MB, TurnWorkerClient } from './turn-worker-client';
 
 /** A mini encoder small enough to train in a few seconds, and a MAI that reads its tokens. */
 const TINY_ENCODER = {
@@ -128,11 +128,65 @@ describe('MaiRetriever with a turn worker', () => {
     expect(await threaded.batcher.whenWorkerLoaded()).toBe(true);
     expectSameAnswers(await runConcurrentSessions(threaded), await answersWithoutWorker());
     // Every batch went to the worker (it had loaded before the first).
-    expect(threaded.batcher.workerStatus).toMatchObject({ loaded: true, batches: 4 });
+    expect(threaded.batcher.workerStatus).toMatchObject({ loaded: true, batches: 4, users: 1 });
     expect(threaded.batcher.workerStatus?.failure).toBeUndefined();
     expect(threaded.batcher.workerStatus?.newSpaceMb).toBeGreaterThanOrEqual(TURN_WORKER_SEMI_SPACE_MB);
     threaded.dispose();
   }, 60_000);
+
+  it('shares one worker between the retrievers that serve the same weights', async () => {
+    const first = await encodedRetriever({ turnWorker: { encoderDirectory, script } });
+    const second = await encodedRetriever({ turnWorker: { encoderDirectory, script } });
+    // Other weights: a worker of their own.
+    const other = new MaiRetriever(perturbParameters(new MaiModel(TINY_MAI, 22), 4), encoder, {
+      turnWorker: { encoderDirectory, script },
+    });
+    await other.encodeGallery(items);
+    try {
+      expect(await first.batcher.whenWorkerLoaded()).toBe(true);
+      expect(await second.batcher.whenWorkerLoaded()).toBe(true);
+      expect(first.batcher.workerStatus?.users).toBe(2);
+      expect(other.batcher.workerStatus?.users).toBe(1);
+      // Both at once: the worker composes one batch at a time, the other computes on its calling thread; the
+      // answers are the same either way.
+      const [firstAnswers, secondAnswers] = await Promise.all([
+        runConcurrentSessions(first),
+        runConcurrentSessions(second),
+      ]);
+      expectSameAnswers(firstAnswers, await answersWithoutWorker());
+      expectSameAnswers(secondAnswers, await answersWithoutWorker());
+      expect(first.batcher.workerStatus?.batches).toBeGreaterThanOrEqual(4);
+      // One retriever let go: the worker goes on serving the other.
+      first.dispose();
+      expect(second.batcher.workerStatus?.users).toBe(1);
+      const before = second.batcher.workerStatus!.batches;
+      expectSameAnswers(await runConcurrentSessions(second), await answersWithoutWorker());
+      expect(second.batcher.workerStatus).toMatchObject({ loaded: true, batches: before + 4 });
+      expect(second.batcher.workerStatus?.failure).toBeUndefined();
+    } finally {
+      first.dispose();
+      second.dispose();
+      other.dispose();
+    }
+  }, 60_000);
+
+  it('stops a shared worker when its last user lets it go, and starts a new one after', () => {
+    const model = perturbParameters(new MaiModel(TINY_MAI, 23), 4);
+    const options = { encoderDirectory, encoderId: encoder.id };
+    const a = acquireTurnWorker(script, model, options);
+    const b = acquireTurnWorker(script, model, options);
+    expect(b.client).toBe(a.client);
+    expect(a.users).toBe(2);
+    a.release();
+    a.release();
+    expect(b.users).toBe(1);
+    expect(b.client.failure).toBeUndefined();
+    b.release();
+    expect(b.client.failure).toBe('the turn worker was stopped');
+    const c = acquireTurnWorker(script, model, options);
+    expect(c.client).not.toBe(a.client);
+    c.release();
+  });
 
   it("starts the worker's young generation at TURN_WORKER_SEMI_SPACE_MB, not V8's few MiB", async () => {
     // A worker that reports its new space before it allocates anything, then waits (until terminated).
@@ -197,6 +251,7 @@ describe('MaiRetriever with a turn worker', () => {
       loaded: true,
       failure: 'the turn worker exited (code 3)',
       batches: 0,
+      users: 1,
     });
     expect(String(warning.mock.calls[0]?.[0])).toMatch(/exited \(code 3\)/);
     warning.mockRestore();
