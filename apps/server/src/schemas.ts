@@ -61,6 +61,16 @@ export const healthSchema = {
   },
 } as const;
 
+/** `GET /v1/metrics`: Prometheus text (no JSON schema: the body is not JSON). */
+export const metricsSchema = {
+  tags: ['server'],
+  summary: 'Prometheus metrics',
+  description:
+    'Text exposition format 0.0.4: cir_turns_total, cir_turn_errors_total and cir_turn_duration_seconds by ' +
+    'collection, cir_sessions_open, cir_collections by status, and the process metrics (process_*, nodejs_*: CPU, ' +
+    'memory, event-loop lag, garbage-collection pauses).',
+} as const;
+
 export const methodsSchema = {
   response: {
     200: {

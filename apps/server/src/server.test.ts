@@ -554,6 +554,7 @@ describe('the rest of the surface', () => {
       '/v1/collections/{name}/images/{id}',
       '/v1/collections/{name}/items',
       '/v1/methods',
+      '/v1/metrics',
       '/v1/sessions',
       '/v1/sessions/{id}',
       '/v1/sessions/{id}/rollback',

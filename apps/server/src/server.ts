@@ -7,10 +7,11 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { CollectionRegistry } from './collections';
 import { errorBody, formatSchemaErrors, handleError, handleNotFound } from './errors';
+import { ServerMetrics } from './metrics';
 import { collectionRoutes } from './routes/collection-routes';
 import { sessionRoutes } from './routes/session-routes';
 import { webRoutes } from './routes/web-routes';
-import { healthSchema } from './schemas';
+import { healthSchema, metricsSchema } from './schemas';
 import { SessionRegistry } from './sessions';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS, MAX_FILES_PER_UPLOAD } from './upload-images';
 import { WEB_FOLDER } from './web-folder';
@@ -114,7 +115,9 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
   const sessions = new SessionRegistry({
     ...(options.sessionTtlMs !== undefined && { ttlMs: options.sessionTtlMs }),
     ...(options.maxSessions !== undefined && { maxSessions: options.maxSessions }),
+    onTurn: (collection, ms, failed) => metrics.observeTurn(collection, ms, failed),
   });
+  const metrics = new ServerMetrics(collections, sessions);
   const stagingRoot = join(dataDir, 'uploads');
   // Uploads staged by a previous process never made it into a build.
   await rm(stagingRoot, { recursive: true, force: true });
@@ -150,6 +153,9 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
         limits: { maxBytes: maxUploadBytes, maxPixels: options.maxUploadPixels ?? DEFAULT_MAX_UPLOAD_PIXELS },
       });
       await api.register(sessionRoutes, { collections, sessions });
+      api.get('/metrics', { schema: metricsSchema }, async (_request, reply) =>
+        reply.type(metrics.contentType).send(await metrics.text()),
+      );
     },
     { prefix: '/v1' },
   );

@@ -33,6 +33,11 @@ export interface SessionRegistryOptions {
   maxSessions?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /**
+   * Called after each turn of a known session with its collection, its time in ms (from this call to its answer)
+   * and whether it failed (e.g. the server's metrics).
+   */
+  onTurn?: (collection: string, ms: number, failed: boolean) => void;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
@@ -86,8 +91,10 @@ export class SessionRegistry {
   private readonly maxSessions: number;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
+  private readonly onTurn: SessionRegistryOptions['onTurn'];
 
   constructor(options: SessionRegistryOptions = {}) {
+    this.onTurn = options.onTurn;
     this.ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.now = options.now ?? Date.now;
@@ -130,6 +137,27 @@ export class SessionRegistry {
    */
   turn(id: string, input: { referenceId?: string; text: string; limit?: number }): Promise<SessionTurn> {
     const session = this.require(id);
+    const answer = this.answerTurn(session, input);
+    const onTurn = this.onTurn;
+    if (!onTurn) return answer;
+    const started = performance.now();
+    const collection = session.collection.name;
+    return answer.then(
+      (turn) => {
+        onTurn(collection, performance.now() - started, false);
+        return turn;
+      },
+      (error: unknown) => {
+        onTurn(collection, performance.now() - started, true);
+        throw error;
+      },
+    );
+  }
+
+  private answerTurn(
+    session: ServerSession,
+    input: { referenceId?: string; text: string; limit?: number },
+  ): Promise<SessionTurn> {
     return session.exclusive(async () => {
       const { collection } = session;
       if (input.referenceId === undefined && session.turns.length === 0) {

@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
+import { type CirServer, createServer } from './server';
+
+let world: TinyWorld;
+let app: CirServer;
+let dataDir: string;
+const headers = { authorization: 'Bearer s3cret' };
+
+beforeAll(async () => {
+  world = await createTinyWorld();
+  dataDir = await mkdtemp(join(tmpdir(), 'cir-metrics-'));
+  app = await createServer({ dataDir, provider: world.provider, token: 's3cret' });
+  await app.collections.createFromCatalog({ name: 'shop', catalog: world.catalog });
+  await app.collections.whenIdle('shop');
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await world?.dispose();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** The value of one sample line of the exposition, e.g. `cir_turns_total{collection="shop"}`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('GET /v1/metrics', () => {
+  it('counts turns, failed turns, their durations, sessions and collections, with the process metrics', async () => {
+    const before = await app.inject({ method: 'GET', url: '/v1/metrics', headers });
+    expect(before.statusCode).toBe(200);
+    expect(before.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(sample(before.body, 'cir_turns_total{collection="shop"}')).toBeUndefined();
+    expect(sample(before.body, 'cir_collections{status="ready"}')).toBe(1);
+    expect(sample(before.body, 'cir_collections{status="failed"}')).toBe(0);
+    expect(sample(before.body, 'cir_sessions_open')).toBe(0);
+    expect(sample(before.body, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    const { id } = (
+      await app.inject({ method: 'POST', url: '/v1/sessions', headers, payload: { collection: 'shop' } })
+    ).json() as { id: string };
+    const item = app.collections.items('shop')[0]!.id;
+    const turn = (payload: object) =>
+      app.inject({ method: 'POST', url: `/v1/sessions/${id}/turns`, headers, payload });
+    expect((await turn({ referenceId: item, text: 'is red' })).statusCode).toBe(200);
+    expect((await turn({ text: 'has long sleeves' })).statusCode).toBe(200);
+    expect((await turn({ referenceId: 'no-such-item', text: 'is blue' })).statusCode).toBe(400);
+    // An unknown session has no collection: a 404, not counted.
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/sessions/nope/turns', headers, payload: { text: 'x' } }))
+        .statusCode,
+    ).toBe(404);
+
+    const after = (await app.inject({ method: 'GET', url: '/v1/metrics', headers })).body;
+    expect(sample(after, 'cir_turns_total{collection="shop"}')).toBe(2);
+    expect(sample(after, 'cir_turn_errors_total{collection="shop"}')).toBe(1);
+    expect(sample(after, 'cir_turn_duration_seconds_count{collection="shop"}')).toBe(2);
+    expect(sample(after, 'cir_turn_duration_seconds_sum{collection="shop"}')).toBeGreaterThan(0);
+    expect(sample(after, 'cir_turn_duration_seconds_bucket{le="+Inf",collection="shop"}')).toBe(2);
+    expect(sample(after, 'cir_sessions_open')).toBe(1);
+    await app.inject({ method: 'DELETE', url: `/v1/sessions/${id}`, headers });
+  }, 60_000);
+
+  it('needs the bearer token like the rest of /v1, and is in the API document', async () => {
+    expect((await app.inject({ method: 'GET', url: '/v1/metrics' })).statusCode).toBe(401);
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, unknown>;
+    };
+    expect(document.paths['/v1/metrics']).toBeDefined();
+  });
+});
