@@ -29,7 +29,7 @@ export function registerServe(program: Command): void {
       .command('serve')
       .description(
         'Serve multi-turn retrieval over HTTP with the web page: collections built from catalog folders or ' +
-          'uploads, sessions turn by turn, rollback. API document at /openapi.json.',
+          'uploads, sessions turn by turn, rollback. API document at /openapi.json, Prometheus metrics at /v1/metrics.',
       ),
   )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -105,7 +105,7 @@ Examples:
       // first-use allocations (see warmUp).
       const warm = options.warmUp ? await warmUp(server.app, { ...(token && { token }) }) : undefined;
       const collections = server.app.collections.list();
-      say(`cir serve: ${server.url}  (web page at /, API document at /openapi.json)`);
+      say(`cir serve: ${server.url}  (web page at /, API document at /openapi.json, metrics at /v1/metrics)`);
       say(`  data: ${setup.dataDir}`);
       say(`  methods: ${setup.provider.methods.join(', ')} (default ${setup.provider.methods[0]})`);
       say(
