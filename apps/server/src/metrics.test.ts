@@ -1,27 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
-import { type CirServer, createServer } from './server';
+import { createTinyShop, type TinyShop } from './__fixtures__/tiny-world';
+import type { CirServer } from './server';
 
-let world: TinyWorld;
+let shop: TinyShop;
 let app: CirServer;
-let dataDir: string;
 const headers = { authorization: 'Bearer s3cret' };
 
 beforeAll(async () => {
-  world = await createTinyWorld();
-  dataDir = await mkdtemp(join(tmpdir(), 'cir-metrics-'));
-  app = await createServer({ dataDir, provider: world.provider, token: 's3cret' });
-  await app.collections.createFromCatalog({ name: 'shop', catalog: world.catalog });
-  await app.collections.whenIdle('shop');
+  shop = await createTinyShop({ token: 's3cret' });
+  app = shop.app;
 }, 120_000);
 
 afterAll(async () => {
-  await app?.close();
-  await world?.dispose();
-  await rm(dataDir, { recursive: true, force: true });
+  await shop?.dispose();
 });
 
 /** The value of one sample line of the exposition, e.g. `cir_turns_total{collection="shop"}`. */

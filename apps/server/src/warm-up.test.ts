@@ -1,28 +1,23 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
+import { createTinyShop, type TinyShop, type TinyWorld } from './__fixtures__/tiny-world';
 import { solidPng } from './__fixtures__/uploads';
-import { type CirServer, createServer } from './server';
+import type { CirServer } from './server';
 import { warmUp } from './warm-up';
 
+let shop: TinyShop;
 let world: TinyWorld;
 let app: CirServer;
 let dataDir: string;
 
 beforeAll(async () => {
-  world = await createTinyWorld();
-  dataDir = await mkdtemp(join(tmpdir(), 'cir-warm-up-'));
-  app = await createServer({ dataDir, provider: world.provider, token: 't0k' });
-  await app.collections.createFromCatalog({ name: 'shop', catalog: world.catalog });
-  await app.collections.whenIdle('shop');
+  shop = await createTinyShop({ token: 't0k' });
+  ({ world, app, dataDir } = shop);
 }, 120_000);
 
 afterAll(async () => {
-  await app?.close();
-  await world?.dispose();
-  await rm(dataDir, { recursive: true, force: true });
+  await shop?.dispose();
 });
 
 describe('warmUp', () => {

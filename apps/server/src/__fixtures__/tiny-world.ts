@@ -6,6 +6,7 @@ import { generateWorld } from '@cir/datasets';
 import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
 import type { ComposedRetriever, RetrieverProvider } from '@cir/index';
 import { DEFAULT_MAI_CONFIG, type MaiConfig, MaiModel, MaiRetriever } from '@cir/models-mai';
+import { type CirServer, createServer } from '../server';
 
 /** A mini encoder small enough to train in a few seconds on the 32-pixel world. */
 const TINY_ENCODER = {
@@ -92,6 +93,33 @@ export function tinyProvider(encoder: MiniClipEncoder): RetrieverProvider {
       const config = configs[method];
       if (!config) throw new Error(`unknown method "${method}" (known: ${Object.keys(configs).join(', ')})`);
       return new MaiRetriever(new MaiModel(config, 7), encoder, { name: method });
+    },
+  };
+}
+
+/** A tiny world served: `createServer` on a data folder of its own, with the world's catalog built as "shop". */
+export interface TinyShop {
+  world: TinyWorld;
+  app: CirServer;
+  dataDir: string;
+  /** Closes the server and removes the world and the data folder. */
+  dispose(): Promise<void>;
+}
+
+export async function createTinyShop(options: { token?: string } = {}): Promise<TinyShop> {
+  const world = await createTinyWorld();
+  const dataDir = await mkdtemp(join(tmpdir(), 'cir-server-shop-'));
+  const app = await createServer({ dataDir, provider: world.provider, ...options });
+  await app.collections.createFromCatalog({ name: 'shop', catalog: world.catalog });
+  await app.collections.whenIdle('shop');
+  return {
+    world,
+    app,
+    dataDir,
+    async dispose() {
+      await app.close();
+      await world.dispose();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
