@@ -13,8 +13,15 @@ export type {
 export { CollectionRegistry } from './collections';
 export type { ErrorBody } from './errors';
 export { ApiError } from './errors';
-export type { LoadTestOptions, LoadTestResult } from './load-test';
-export { peakRssMb, processCpuMs, runLoadTest } from './load-test';
+export type { LoadTestOptions, LoadTestResult, ServerWindowMetrics } from './load-test';
+export {
+  parsePrometheusText,
+  peakRssMb,
+  processCpuMs,
+  runLoadTest,
+  serverWindowMetrics,
+} from './load-test';
+export { ServerMetrics, TURN_SECONDS_BUCKETS } from './metrics';
 export { SAMPLE_TURN_TEXTS } from './sample-texts';
 export { COLLECTION_NAME_PATTERN } from './schemas';
 export type { CirServer, ServerOptions, StartedServer, StartServerOptions } from './server';

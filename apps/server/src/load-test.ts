@@ -57,6 +57,53 @@ export interface LoadTestResult {
    * load generator's. On a machine whose cores both share, their sum bounds the turns per second.
    */
   cpuMsPerTurn?: { server?: number; generator: number };
+  /** What the server's `/v1/metrics` said of the measured window (omitted when it has no such endpoint). */
+  server?: ServerWindowMetrics;
+}
+
+/** The server's own view of a load test's measured window, from its Prometheus metrics (`GET /v1/metrics`). */
+export interface ServerWindowMetrics {
+  /** Turns of the collection the server answered in the window. */
+  turns: number;
+  /** Their mean time in the server, from the turn call to its answer, in ms. */
+  turnMsMean: number;
+  /** The main thread's garbage collection in the window, by kind: pauses and their total ms. */
+  gc: Record<'minor' | 'major' | 'incremental', { count: number; ms: number }>;
+  /** The main thread's event-loop delay in the window, p99 in ms. */
+  eventLoopLagP99Ms: number;
+}
+
+/** Samples of a Prometheus text exposition, by series (`name{labels}` as written). */
+export function parsePrometheusText(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    if (space > 0) samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+/** The window's figures from two scrapes of the server's metrics, at its opening and at its end. */
+export function serverWindowMetrics(
+  start: Map<string, number>,
+  end: Map<string, number>,
+  collection: string,
+): ServerWindowMetrics {
+  const delta = (series: string) => (end.get(series) ?? 0) - (start.get(series) ?? 0);
+  const label = `{collection="${collection}"}`;
+  const turns = delta(`cir_turns_total${label}`);
+  const gc = (kind: string) => ({
+    count: delta(`nodejs_gc_duration_seconds_count{kind="${kind}"}`),
+    ms: delta(`nodejs_gc_duration_seconds_sum{kind="${kind}"}`) * 1000,
+  });
+  return {
+    turns,
+    turnMsMean: turns > 0 ? (delta(`cir_turn_duration_seconds_sum${label}`) * 1000) / turns : Number.NaN,
+    gc: { minor: gc('minor'), major: gc('major'), incremental: gc('incremental') },
+    // prom-client's event-loop histogram restarts at every scrape: the end scrape covers the window.
+    eventLoopLagP99Ms: (end.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
+  };
 }
 
 /** Percentile by nearest rank of sorted values. */
@@ -165,10 +212,21 @@ async function drive(options: LoadTestOptions, sessions: number, pool: Pool): Pr
   let windowOpened = false;
   let serverCpuAtStart: number | undefined;
   let generatorCpuAtStart = process.cpuUsage();
+  // The server's metrics at the window's opening (undefined: it has no /v1/metrics).
+  const scrape = () =>
+    pool
+      .request({ method: 'GET', path: '/v1/metrics', headers: { ...authorization } })
+      .then(async (response) => {
+        const text = await response.body.text();
+        return response.statusCode === 200 ? parsePrometheusText(text) : undefined;
+      })
+      .catch(() => undefined);
+  let metricsAtStart: Promise<Map<string, number> | undefined> = Promise.resolve(undefined);
   const openWindow = () => {
     windowOpened = true;
     serverCpuAtStart = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
     generatorCpuAtStart = process.cpuUsage();
+    metricsAtStart = scrape();
   };
   if (warmUpMs > 0) setTimeout(openWindow, warmUpMs).unref();
   else openWindow();
@@ -218,6 +276,7 @@ async function drive(options: LoadTestOptions, sessions: number, pool: Pool): Pr
   const serverCpuAtEnd = options.serverPid === undefined ? undefined : processCpuMs(options.serverPid);
   const generatorCpu = process.cpuUsage(generatorCpuAtStart);
   const perTurn = (ms: number) => ms / Math.max(latencies.length, 1);
+  const [metricsStart, metricsEnd] = await Promise.all([metricsAtStart, scrape()]);
   return {
     sessions,
     seconds,
@@ -236,5 +295,7 @@ async function drive(options: LoadTestOptions, sessions: number, pool: Pool): Pr
         serverCpuAtEnd !== undefined && { server: perTurn(serverCpuAtEnd - serverCpuAtStart) }),
       generator: perTurn((generatorCpu.user + generatorCpu.system) / 1000),
     },
+    ...(metricsStart &&
+      metricsEnd && { server: serverWindowMetrics(metricsStart, metricsEnd, options.collection) }),
   };
 }
