@@ -212,7 +212,7 @@ async function drive(options: LoadTestOptions, sessions: number, pool: Pool): Pr
   let windowOpened = false;
   let serverCpuAtStart: number | undefined;
   let generatorCpuAtStart = process.cpuUsage();
-  // The server's metrics at the window's opening (undefined: it has no /v1/metrics).
+  // The server's metrics (undefined: it has no /v1/metrics), at the window's opening and at its end.
   const scrape = () =>
     pool
       .request({ method: 'GET', path: '/v1/metrics', headers: { ...authorization } })

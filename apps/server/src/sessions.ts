@@ -137,10 +137,10 @@ export class SessionRegistry {
    */
   turn(id: string, input: { referenceId?: string; text: string; limit?: number }): Promise<SessionTurn> {
     const session = this.require(id);
-    const answer = this.answerTurn(session, input);
     const onTurn = this.onTurn;
-    if (!onTurn) return answer;
     const started = performance.now();
+    const answer = this.answerTurn(session, input);
+    if (!onTurn) return answer;
     const collection = session.collection.name;
     return answer.then(
       (turn) => {
