@@ -77,19 +77,9 @@ export class TurnWorkerClient {
 
   /**
    * @param script the worker's module (`dist/turn-worker.js` of this package, or a bundle of `turn-worker.ts`)
-   * @param model copied to the worker as it is now: start a new client after its parameters change
+   * @param init the model as it is now (`turnWorkerInit`): start a new client after its parameters change
    */
-  constructor(
-    script: string | URL,
-    model: MaiModel,
-    options: { encoderDirectory: string; encoderId: string },
-  ) {
-    const init: TurnWorkerInit = {
-      config: model.config,
-      parameters: model.exportParameters(),
-      encoderDirectory: options.encoderDirectory,
-      encoderId: options.encoderId,
-    };
+  constructor(script: string | URL, init: TurnWorkerInit) {
     // V8 reads this flag when it creates an isolate: it sizes this worker's heap (and that of any thread started
     // after it), not the running ones'. Worker `execArgv` and `resourceLimits` cannot set it.
     setFlagsFromString(`--min-semi-space-size=${TURN_WORKER_SEMI_SPACE_MB}`);
@@ -209,10 +199,11 @@ export function acquireTurnWorker(
   model: MaiModel,
   options: { encoderDirectory: string; encoderId: string },
 ): TurnWorkerLease {
-  const key = turnWorkerKey(script, model, options);
+  const init = turnWorkerInit(model, options);
+  const key = turnWorkerKey(script, init);
   let shared = sharedTurnWorkers.get(key);
   if (!shared || shared.client.failure !== undefined) {
-    shared = { client: new TurnWorkerClient(script, model, options), users: 0 };
+    shared = { client: new TurnWorkerClient(script, init), users: 0 };
     sharedTurnWorkers.set(key, shared);
   }
   shared.users++;
@@ -234,17 +225,25 @@ export function acquireTurnWorker(
   };
 }
 
-/** What makes two workers interchangeable: the script, the encoder, the model's configuration and weights. */
-function turnWorkerKey(
-  script: string | URL,
+/** What a worker for `model` as it is now starts with: its configuration, a copy of its weights, the encoder. */
+export function turnWorkerInit(
   model: MaiModel,
   options: { encoderDirectory: string; encoderId: string },
-): string {
+): TurnWorkerInit {
+  return {
+    config: model.config,
+    parameters: model.exportParameters(),
+    encoderDirectory: options.encoderDirectory,
+    encoderId: options.encoderId,
+  };
+}
+
+/** What makes two workers interchangeable: the script, the encoder, the model's configuration and weights. */
+function turnWorkerKey(script: string | URL, init: TurnWorkerInit): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([String(script), options.encoderDirectory, options.encoderId, model.config]));
-  const parameters = model.exportParameters();
-  for (const name of Object.keys(parameters).sort()) {
-    const { shape, data } = parameters[name]!;
+  hash.update(JSON.stringify([String(script), init.encoderDirectory, init.encoderId, init.config]));
+  for (const name of Object.keys(init.parameters).sort()) {
+    const { shape, data } = init.parameters[name]!;
     hash.update(`${name}:${shape.join('x')}`);
     hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }

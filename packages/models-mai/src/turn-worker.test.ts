@@ -13,7 +13,12 @@ import type { MaiConfig } from './config';
 import { MaiModel } from './mai-model';
 import { MaiRetriever } from './mai-retriever';
 import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
-import { acquireTurnWorker, TURN_WORKER_SEMI_SPACE_MB, TurnWorkerClient } from './turn-worker-client';
+import {
+  acquireTurnWorker,
+  TURN_WORKER_SEMI_SPACE_MB,
+  TurnWorkerClient,
+  turnWorkerInit,
+} from './turn-worker-client';
 
 /** A mini encoder small enough to train in a few seconds, and a MAI that reads its tokens. */
 const TINY_ENCODER = {
@@ -209,10 +214,10 @@ describe('MaiRetriever with a turn worker', () => {
     } finally {
       await plain.terminate();
     }
-    const client = new TurnWorkerClient(probe, new MaiModel(TINY_MAI, 3), {
-      encoderDirectory,
-      encoderId: encoder.id,
-    });
+    const client = new TurnWorkerClient(
+      probe,
+      turnWorkerInit(new MaiModel(TINY_MAI, 3), { encoderDirectory, encoderId: encoder.id }),
+    );
     try {
       expect(await client.loaded).toBe(true);
       expect(client.newSpaceMb).toBe(TURN_WORKER_SEMI_SPACE_MB);
