@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { BenchmarkDefinition } from '@cir/core-tensor';
 import { type LoadTestResult, runLoadTest } from '@cir/server';
 import { CliError } from '../output';
+import { probeCpus } from './cpu-probe';
 import { DEFAULT_DEMO_DIRECTORY, readDemoManifest } from './demo';
 
 /** The demo serve-load serves: $CIR_DEMO_DIR (`cir bench --demo-dir` sets it), else ./cir-demo. */
@@ -109,10 +110,25 @@ export async function loadedCollection(
   }
 }
 
+/** What `cir bench serve-load` reports: the load test's result, what it served, and how fast the cores ran. */
+export type ServeLoadResult = LoadTestResult & {
+  name: 'serve-load';
+  collection: string;
+  collectionItems: number;
+  method: string;
+  /**
+   * `probeCpus` just before the load (the server started and idle) and just after it: ms a fixed loop took on each
+   * core at once, fastest first. On this project's 2-core VM a quiet core takes ~38 ms; a core at ~80 ms is one
+   * the host ran at half speed, and the server's latencies then rise with it.
+   */
+  cpuProbeMs: { before: number[]; after: number[] };
+};
+
 /**
  * The server under load: `cir serve --demo` in a child process (so that the load generator does not share its
  * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a
- * finished `cir demo` in `serveLoadDemoDirectory()`; the demo collection is built on first use.
+ * finished `cir demo` in `serveLoadDemoDirectory()`; the demo collection is built on first use. The cores' speed is
+ * probed before and after (`cpuProbeMs`).
  */
 export async function benchmarkServeLoad(options: {
   sessions: number;
@@ -123,9 +139,7 @@ export async function benchmarkServeLoad(options: {
   method?: string;
   /** The shoppers' modification texts (default: the load test's samples). */
   texts?: readonly string[];
-}): Promise<
-  LoadTestResult & { name: 'serve-load'; collection: string; collectionItems: number; method: string }
-> {
+}): Promise<ServeLoadResult> {
   const demoDirectory = serveLoadDemoDirectory();
   if (!(await hasFinishedDemo())) {
     throw new CliError(
@@ -151,6 +165,7 @@ export async function benchmarkServeLoad(options: {
       );
     });
     const collection = await loadedCollection(url, demoDirectory, options.method);
+    const before = await probeCpus();
     const result = await runLoadTest({
       url,
       collection: collection.name,
@@ -161,12 +176,14 @@ export async function benchmarkServeLoad(options: {
       serverPid: child.pid!,
       ...(options.texts && { texts: options.texts }),
     });
+    const after = await probeCpus();
     return {
       name: 'serve-load',
       collection: collection.name,
       collectionItems: collection.items,
       method: collection.method,
       ...result,
+      cpuProbeMs: { before, after },
     };
   } finally {
     child.kill('SIGTERM');
@@ -176,7 +193,7 @@ export async function benchmarkServeLoad(options: {
 export const serveLoadBenchmark: BenchmarkDefinition = {
   name: 'serve-load',
   description:
-    'cir serve --demo under concurrent shoppers: turn latency p50/p99, errors, peak RSS (needs `cir demo`).',
+    'cir serve --demo under concurrent shoppers: turn latency p50/p99, errors, peak RSS, and how fast each core ran before and after (needs `cir demo`).',
   options: [
     { name: 'sessions', description: 'concurrent sessions', default: 32 },
     { name: 'seconds', description: 'duration', default: 60 },
