@@ -103,10 +103,19 @@ export class TurnBatcher {
   /**
    * The turn worker's state: whether it was started and has loaded, why it stopped, how many batches it computed
    * and for how many retrievers (`users`: a worker is shared by the retrievers that serve the same weights; its
-   * batches count theirs too). Undefined: this batcher has no worker, e.g. on one core.
+   * batches count theirs too), its heap's starting new space, and the nice value its thread runs at (`nice`, Linux;
+   * `niceError`: why it did not get TURN_WORKER_NICE). Undefined: this batcher has no worker, e.g. on one core.
    */
   get workerStatus():
-    | { loaded: boolean; failure?: string; batches: number; users: number; newSpaceMb?: number }
+    | {
+        loaded: boolean;
+        failure?: string;
+        batches: number;
+        users: number;
+        newSpaceMb?: number;
+        nice?: number;
+        niceError?: string;
+      }
     | undefined {
     const lease = this.workerLease;
     if (!lease) return undefined;
@@ -117,6 +126,8 @@ export class TurnBatcher {
       batches: worker.answered,
       users: lease.users,
       ...(worker.newSpaceMb !== undefined && { newSpaceMb: worker.newSpaceMb }),
+      ...(worker.nice !== undefined && { nice: worker.nice }),
+      ...(worker.niceError !== undefined && { niceError: worker.niceError }),
     };
   }
 

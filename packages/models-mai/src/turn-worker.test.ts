@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { MaiRetriever } from './mai-retriever';
 import { perturbParameters, SMALL_MAI_CONFIG } from './test-helpers';
 import {
   acquireTurnWorker,
+  TURN_WORKER_NICE,
   TURN_WORKER_SEMI_SPACE_MB,
   TurnWorkerClient,
   turnWorkerInit,
@@ -38,6 +40,14 @@ const TINY_MAI: MaiConfig = {
 
 let root: string;
 let encoderDirectory: string;
+
+/** The nice value of every thread of this process (Linux /proc: the 19th field of a thread's stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((thread) => {
+    const stat = readFileSync(`/proc/self/task/${thread}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
 let encoder: MiniClipEncoder;
 let script: string;
 let items: { id: string; imagePath: string; caption: string }[];
@@ -136,6 +146,13 @@ describe('MaiRetriever with a turn worker', () => {
     expect(threaded.batcher.workerStatus).toMatchObject({ loaded: true, batches: 4, users: 1 });
     expect(threaded.batcher.workerStatus?.failure).toBeUndefined();
     expect(threaded.batcher.workerStatus?.newSpaceMb).toBeGreaterThanOrEqual(TURN_WORKER_SEMI_SPACE_MB);
+    if (existsSync('/proc/thread-self')) {
+      // The worker asked for TURN_WORKER_NICE: it got it, or says why not (no CAP_SYS_NICE) and kept its own.
+      const { nice, niceError } = threaded.batcher.workerStatus!;
+      if (niceError === undefined) expect(nice).toBe(TURN_WORKER_NICE);
+      else expect(niceError).toMatch(/EACCES|EPERM|permission/i);
+      expect(threadNiceValues()).toContain(nice);
+    }
     threaded.dispose();
   }, 60_000);
 
@@ -225,6 +242,30 @@ describe('MaiRetriever with a turn worker', () => {
       await client.terminate();
     }
   });
+
+  it.skipIf(!existsSync('/proc/thread-self'))(
+    'runs the worker thread alone at the nice value it is given (Linux)',
+    async () => {
+      // A lower priority than the process's needs no privilege: it always applies, to the worker's thread only.
+      const before = threadNiceValues();
+      const client = new TurnWorkerClient(script, {
+        ...turnWorkerInit(new MaiModel(TINY_MAI, 5), { encoderDirectory, encoderId: encoder.id }),
+        nice: 7,
+      });
+      try {
+        expect(await client.loaded).toBe(true);
+        expect(client).toMatchObject({ nice: 7, niceError: undefined });
+        const after = threadNiceValues();
+        expect(after.filter((nice) => nice === 7)).toHaveLength(
+          before.filter((nice) => nice === 7).length + 1,
+        );
+        expect(after).toContain(0);
+      } finally {
+        await client.terminate();
+      }
+    },
+    60_000,
+  );
 
   it('computes on the calling thread when the worker cannot start, and says why', async () => {
     const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
