@@ -40,6 +40,9 @@ const TINY_MAI: MaiConfig = {
 
 let root: string;
 let encoderDirectory: string;
+let encoder: MiniClipEncoder;
+let script: string;
+let items: { id: string; imagePath: string; caption: string }[];
 
 /** The nice value of every thread of this process (Linux /proc: the 19th field of a thread's stat). */
 function threadNiceValues(): number[] {
@@ -48,9 +51,6 @@ function threadNiceValues(): number[] {
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
   });
 }
-let encoder: MiniClipEncoder;
-let script: string;
-let items: { id: string; imagePath: string; caption: string }[];
 
 beforeAll(async () => {
   await initBackend();
