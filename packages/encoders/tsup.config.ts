@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.shared';
 
-export default packageConfig();
+// testing.ts: the tiny trained encoder other packages' tests use (`@cir/encoders/testing`).
+export default packageConfig({ entry: ['src/index.ts', 'src/testing.ts'] });

@@ -1,12 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { initBackend } from '@cir/core-tensor';
-import { generateWorld } from '@cir/datasets';
-import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
+import type { MiniClipEncoder } from '@cir/encoders';
+import { createTinyEncoderWorld, type TinyEncoderWorld } from '@cir/encoders/testing';
 import type { TurnInput, TurnResult } from '@cir/index';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bundleTurnWorker } from './__fixtures__/bundle-turn-worker';
@@ -24,7 +22,7 @@ import {
 
 /** A mini encoder small enough to train in a few seconds, and a MAI that reads its tokens. */
 const TINY_ENCODER = {
-  imageSize: 32,
+  imageSize: 32 as const,
   patchSize: 8,
   width: 16,
   layers: 1,
@@ -38,6 +36,8 @@ const TINY_MAI: MaiConfig = {
   maxTextTokens: TINY_ENCODER.maxTextLength,
 };
 
+let world: TinyEncoderWorld;
+/** The world's temporary folder: the bundled worker and the tests' own files go there too. */
 let root: string;
 let encoderDirectory: string;
 let encoder: MiniClipEncoder;
@@ -53,35 +53,23 @@ function threadNiceValues(): number[] {
 }
 
 beforeAll(async () => {
-  await initBackend();
-  root = await mkdtemp(join(tmpdir(), 'cir-turn-worker-'));
-  const world = join(root, 'world');
-  encoderDirectory = join(root, 'encoder');
-  await generateWorld({ outDir: world, images: 210, transactions: 60, seed: 5, imageSize: 32 });
-  await trainMiniClip({
-    pairsFile: join(world, 'captions.jsonl'),
-    outDirectory: encoderDirectory,
-    epochs: 1,
-    batchSize: 16,
-    config: TINY_ENCODER,
-  });
-  encoder = await MiniClipEncoder.load(encoderDirectory);
+  world = await createTinyEncoderWorld({ prefix: 'cir-turn-worker-', seed: 5, config: TINY_ENCODER });
+  ({ root, encoderDirectory, encoder } = world);
   script = await bundleTurnWorker(root);
-  const pairs = (await readFile(join(world, 'captions.jsonl'), 'utf8'))
+  const pairs = (await readFile(join(world.catalog, 'captions.jsonl'), 'utf8'))
     .trim()
     .split('\n')
     .slice(0, 24)
     .map((line) => JSON.parse(line) as { image: string; caption: string });
   items = pairs.map((pair, row) => ({
     id: `item-${row}`,
-    imagePath: join(world, pair.image),
+    imagePath: join(world.catalog, pair.image),
     caption: pair.caption,
   }));
 }, 120_000);
 
 afterAll(async () => {
-  await encoder?.dispose();
-  if (root) await rm(root, { recursive: true, force: true });
+  await world?.dispose();
 });
 
 /** Sessions of 4 turns each: plain, a rollback, a combination turn; all sessions' turns in flight at once. */

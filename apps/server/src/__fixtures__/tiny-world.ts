@@ -1,16 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '@cir/core-tensor';
-import { generateWorld } from '@cir/datasets';
-import { MiniClipEncoder, trainMiniClip } from '@cir/encoders';
+import type { MiniClipEncoder } from '@cir/encoders';
+import { createTinyEncoderWorld, type TinyEncoderWorld } from '@cir/encoders/testing';
 import type { ComposedRetriever, RetrieverProvider } from '@cir/index';
 import { DEFAULT_MAI_CONFIG, type MaiConfig, MaiModel, MaiRetriever } from '@cir/models-mai';
 import { type CirServer, createServer } from '../server';
 
 /** A mini encoder small enough to train in a few seconds on the 32-pixel world. */
 const TINY_ENCODER = {
-  imageSize: 32,
+  imageSize: 32 as const,
   patchSize: 8,
   width: 32,
   layers: 1,
@@ -34,51 +33,17 @@ const TINY_MAI: MaiConfig = {
   maxTextTokens: TINY_ENCODER.maxTextLength,
 };
 
-export interface TinyWorld {
-  /** Temporary folder holding everything below; `dispose` removes it. */
-  root: string;
-  /** The generated world: `images/` + `captions.jsonl`, a valid catalog folder of 210 items. */
-  catalog: string;
-  encoderDirectory: string;
-  encoder: MiniClipEncoder;
+export interface TinyWorld extends TinyEncoderWorld {
   provider: RetrieverProvider;
-  dispose(): Promise<void>;
 }
 
 /**
- * Generates a 210-image world (about the smallest the world generator accepts: every format needs enough held-out
- * products per category) and trains a tiny mini encoder on it, in a few seconds.
+ * A 210-image world and a tiny mini encoder trained on it (`createTinyEncoderWorld`), in a few seconds, with an
+ * untrained MAI provider over that encoder.
  */
 export async function createTinyWorld(): Promise<TinyWorld> {
-  await initBackend();
-  const root = await mkdtemp(join(tmpdir(), 'cir-server-world-'));
-  const catalog = join(root, 'world');
-  const encoderDirectory = join(root, 'encoder');
-  try {
-    await generateWorld({ outDir: catalog, images: 210, transactions: 60, seed: 1, imageSize: 32 });
-    await trainMiniClip({
-      pairsFile: join(catalog, 'captions.jsonl'),
-      outDirectory: encoderDirectory,
-      epochs: 1,
-      batchSize: 16,
-      config: TINY_ENCODER,
-    });
-  } catch (error) {
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
-  const encoder = await MiniClipEncoder.load(encoderDirectory);
-  return {
-    root,
-    catalog,
-    encoderDirectory,
-    encoder,
-    provider: tinyProvider(encoder),
-    async dispose() {
-      await encoder.dispose();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
+  const world = await createTinyEncoderWorld({ prefix: 'cir-server-world-', seed: 1, config: TINY_ENCODER });
+  return { ...world, provider: tinyProvider(world.encoder) };
 }
 
 /** Two methods, both MAI with a different memory, so that tests can tell methods apart. */
