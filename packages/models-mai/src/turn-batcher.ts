@@ -14,7 +14,12 @@ import type { TokenEncoder } from './features';
 import type { MemoryTokens } from './frozen-turn';
 import type { MaiModel } from './mai-model';
 import { type ComposedTurn, type ComposeTurn, TurnComposer } from './turn-composer';
-import { acquireTurnWorker, type TurnWorkerClient, type TurnWorkerLease } from './turn-worker-client';
+import {
+  acquireTurnWorker,
+  type TurnWorkerClient,
+  type TurnWorkerLease,
+  type TurnWorkerReport,
+} from './turn-worker-client';
 
 /** A session's turn for the batcher: the model's inputs, and whether to search the gallery with the query. */
 export interface BatchedTurn extends ComposeTurn {
@@ -107,15 +112,7 @@ export class TurnBatcher {
    * `niceError`: why it did not get TURN_WORKER_NICE). Undefined: this batcher has no worker, e.g. on one core.
    */
   get workerStatus():
-    | {
-        loaded: boolean;
-        failure?: string;
-        batches: number;
-        users: number;
-        newSpaceMb?: number;
-        nice?: number;
-        niceError?: string;
-      }
+    | ({ loaded: boolean; failure?: string; batches: number; users: number } & TurnWorkerReport)
     | undefined {
     const lease = this.workerLease;
     if (!lease) return undefined;
@@ -125,9 +122,7 @@ export class TurnBatcher {
       ...(worker.failure && { failure: worker.failure }),
       batches: worker.answered,
       users: lease.users,
-      ...(worker.newSpaceMb !== undefined && { newSpaceMb: worker.newSpaceMb }),
-      ...(worker.nice !== undefined && { nice: worker.nice }),
-      ...(worker.niceError !== undefined && { niceError: worker.niceError }),
+      ...worker.report,
     };
   }
 

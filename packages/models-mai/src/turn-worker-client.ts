@@ -42,21 +42,24 @@ export const TURN_WORKER_SEMI_SPACE_MB = 16;
  * usually takes ~6 ms took 20–50 ms whenever the worker lost its core. Ten interleaved 30 s pairs of `cir serve --demo`
  * under 32 shoppers back to back (2 cores): p99 40.6–54.0 ms (mean 48.6) at -5 against 44.2–75.7 ms (mean 55.3) at 0,
  * lower in 8 pairs of 10. Raising a priority takes CAP_SYS_NICE (root, or RLIMIT_NICE): without it the worker stays at
- * its inherited priority and says why (`TurnWorkerClient.nice`, `niceError`). Linux only (a thread's own nice value).
+ * its inherited priority and says why (`TurnWorkerClient.report`'s `nice` and `niceError`). Linux only (a thread's
+ * own nice value).
  */
 export const TURN_WORKER_NICE = -5;
 
+/** What a turn worker says of itself once it has loaded. */
+export interface TurnWorkerReport {
+  /** The worker heap's young generation (V8's new space) when the worker started, in MiB. */
+  newSpaceMb?: number;
+  /** The worker thread's nice value after it asked for `TurnWorkerInit.nice` (Linux). */
+  nice?: number;
+  /** Why it did not get that priority (e.g. EACCES without CAP_SYS_NICE). */
+  niceError?: string;
+}
+
 /** Worker → main thread. An `error` is a message: errors do not cross threads with their class. */
 export type TurnWorkerMessage =
-  | {
-      ready: true;
-      /** The worker heap's young generation (V8's new space) when the worker started, in MiB. */
-      newSpaceMb?: number;
-      /** The worker thread's nice value after it asked for `TurnWorkerInit.nice` (Linux). */
-      nice?: number;
-      /** Why it did not get that priority (e.g. EACCES without CAP_SYS_NICE). */
-      niceError?: string;
-    }
+  | ({ ready: true } & TurnWorkerReport)
   | { failed: string }
   | {
       batch: number;
@@ -89,12 +92,8 @@ export class TurnWorkerClient {
   answered = 0;
   /** Whether the worker said it had loaded before any failure (it may have stopped since: see `failure`). */
   hasLoaded = false;
-  /** The worker heap's new space when it started, in MiB (as the worker reported it). */
-  newSpaceMb: number | undefined;
-  /** The worker thread's nice value (as the worker reported it; undefined off Linux). */
-  nice: number | undefined;
-  /** Why the worker did not get the priority it asked for (`TURN_WORKER_NICE`). */
-  niceError: string | undefined;
+  /** What the worker said of itself when it loaded (empty until then). */
+  report: TurnWorkerReport = {};
 
   /**
    * @param script the worker's module (`dist/turn-worker.js` of this package, or a bundle of `turn-worker.ts`)
@@ -159,10 +158,9 @@ export class TurnWorkerClient {
   private receive(message: TurnWorkerMessage): void {
     if ('ready' in message) {
       if (this.failure === undefined) {
+        const { ready: _ready, ...report } = message;
         this.hasLoaded = true;
-        this.newSpaceMb = message.newSpaceMb;
-        this.nice = message.nice;
-        this.niceError = message.niceError;
+        this.report = report;
         this.started(true);
       }
       return;
