@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../test-helpers';
-import { readTurnTexts } from './serve-load-benchmark';
+import { combineServeLoadRuns, readTurnTexts, type ServeLoadResult } from './serve-load-benchmark';
 
 describe('cir bench', () => {
   it('refuses an option the chosen benchmark does not take, naming the ones it does (exit 2)', async () => {
@@ -42,5 +42,52 @@ describe('cir bench', () => {
     // commander wraps long descriptions: compare with the whitespace folded.
     const help = stdout.replace(/\s+/g, ' ');
     expect(help).toMatch(/--dim <number> model width \(attention\); vector dimension \(topk, ann\)/);
+  });
+
+  it('combines --repeats runs of serve-load: the median-p99 run, every run listed, the errors of all', () => {
+    const run = (p99Ms: number, errors: number, sample?: string): ServeLoadResult => ({
+      name: 'serve-load',
+      collection: 'demo',
+      collectionItems: 10_000,
+      method: 'mai',
+      sessions: 32,
+      seconds: 60,
+      warmUpSeconds: 5,
+      turns: 1000 + p99Ms,
+      turnsPerSecond: 100 + p99Ms,
+      errors,
+      errorSamples: sample ? [sample] : [],
+      p50Ms: p99Ms / 3,
+      p90Ms: p99Ms / 2,
+      p99Ms,
+      maxMs: 2 * p99Ms,
+      cpuProbeMs: { before: [38, p99Ms], after: [39, 40] },
+    });
+    const single = run(44, 0);
+    expect(combineServeLoadRuns([single])).toBe(single);
+    // Odd count: the middle p99 (48), whichever order the runs came in.
+    const three = combineServeLoadRuns([run(56, 1, 'POST → 500'), run(41, 0), run(48, 2, 'timeout')]);
+    expect(three).toMatchObject({ p99Ms: 48, turns: 1048, turnsPerSecond: 148, p50Ms: 16 });
+    expect(three.errors).toBe(3);
+    expect(three.errorSamples).toEqual(['POST → 500', 'timeout']);
+    expect(three.runs!.map((entry) => entry.p99Ms)).toEqual([56, 41, 48]);
+    expect(three.runs![0]).toEqual({
+      turnsPerSecond: 156,
+      errors: 1,
+      p50Ms: 56 / 3,
+      p90Ms: 28,
+      p99Ms: 56,
+      maxMs: 112,
+      cpuProbeMs: { before: [38, 56], after: [39, 40] },
+    });
+    // Even count: the lower of the two middle runs.
+    expect(combineServeLoadRuns([run(50, 0), run(40, 0), run(45, 0), run(60, 0)]).p99Ms).toBe(45);
+    expect(() => combineServeLoadRuns([])).toThrow(/no run/);
+  });
+
+  it('refuses --repeats that is not a whole number of runs (exit 2)', async () => {
+    const { error } = await runCli('bench', 'serve-load', '--repeats', '0', '--demo-dir', tmpdir());
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toMatch(/--repeats 0: give a whole number of runs/);
   });
 });

@@ -122,15 +122,57 @@ export type ServeLoadResult = LoadTestResult & {
    * the host ran at half speed, and the server's latencies then rise with it.
    */
   cpuProbeMs: { before: number[]; after: number[] };
+  /**
+   * With `--repeats` above 1, every run's figures in the order they ran; the rest of the result is then the run
+   * with the median p99 (the lower median for an even count), except `errors` and `errorSamples`, which cover every
+   * run.
+   */
+  runs?: ServeLoadRun[];
 };
 
+/** One run's figures, in `ServeLoadResult.runs`. */
+export type ServeLoadRun = Pick<
+  ServeLoadResult,
+  | 'turnsPerSecond'
+  | 'errors'
+  | 'p50Ms'
+  | 'p90Ms'
+  | 'p99Ms'
+  | 'maxMs'
+  | 'peakRssMb'
+  | 'cpuMsPerTurn'
+  | 'cpuProbeMs'
+>;
+
 /**
- * The server under load: `cir serve --demo` in a child process (so that the load generator does not share its
- * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a
- * finished `cir demo` in `serveLoadDemoDirectory()`; the demo collection is built on first use. The cores' speed is
- * probed before and after (`cpuProbeMs`).
+ * Several runs as one result: the run with the median p99 (the lower median for an even count), every run's
+ * figures in `runs`, and the errors of all of them.
  */
-export async function benchmarkServeLoad(options: {
+export function combineServeLoadRuns(results: readonly ServeLoadResult[]): ServeLoadResult {
+  if (results.length === 0) throw new Error('combineServeLoadRuns: no run');
+  if (results.length === 1) return results[0]!;
+  const byP99 = [...results].sort((left, right) => left.p99Ms - right.p99Ms);
+  const median = byP99[Math.floor((byP99.length - 1) / 2)]!;
+  return {
+    ...median,
+    errors: results.reduce((total, result) => total + result.errors, 0),
+    errorSamples: results.flatMap((result) => result.errorSamples).slice(0, 5),
+    runs: results.map((result) => ({
+      turnsPerSecond: result.turnsPerSecond,
+      errors: result.errors,
+      p50Ms: result.p50Ms,
+      p90Ms: result.p90Ms,
+      p99Ms: result.p99Ms,
+      maxMs: result.maxMs,
+      ...(result.peakRssMb !== undefined && { peakRssMb: result.peakRssMb }),
+      ...(result.cpuMsPerTurn !== undefined && { cpuMsPerTurn: result.cpuMsPerTurn }),
+      cpuProbeMs: result.cpuProbeMs,
+    })),
+  };
+}
+
+/** What one run serves and how (`benchmarkServeLoad`). */
+interface ServeLoadOptions {
   sessions: number;
   seconds: number;
   thinkMs: number;
@@ -139,7 +181,32 @@ export async function benchmarkServeLoad(options: {
   method?: string;
   /** The shoppers' modification texts (default: the load test's samples). */
   texts?: readonly string[];
-}): Promise<ServeLoadResult> {
+}
+
+/**
+ * The server under load: `cir serve --demo` in a child process (so that the load generator does not share its
+ * event loop), driven by `sessions` concurrent shoppers for `warmUpSeconds` (not measured), then `seconds`. Needs a
+ * finished `cir demo` in `serveLoadDemoDirectory()`; the demo collection is built on first use. The cores' speed is
+ * probed before and after (`cpuProbeMs`). With `repeats`, that many runs one after the other, each with a fresh
+ * server, combined by `combineServeLoadRuns`: the hour's speed moves p99 by ±5–10 ms here, so one run says little.
+ */
+export async function benchmarkServeLoad(
+  options: ServeLoadOptions & { repeats?: number },
+): Promise<ServeLoadResult> {
+  const repeats = options.repeats ?? 1;
+  if (!Number.isInteger(repeats) || repeats < 1) {
+    throw new CliError(`--repeats ${repeats}: give a whole number of runs, 1 or more`, 2);
+  }
+  const results: ServeLoadResult[] = [];
+  for (let run = 0; run < repeats; run++) {
+    if (repeats > 1) process.stderr.write(`serve-load: run ${run + 1} of ${repeats}…\n`);
+    results.push(await serveLoadOnce(options));
+  }
+  return combineServeLoadRuns(results);
+}
+
+/** One run of `benchmarkServeLoad`, with its own server. */
+async function serveLoadOnce(options: ServeLoadOptions): Promise<ServeLoadResult> {
   const demoDirectory = serveLoadDemoDirectory();
   if (!(await hasFinishedDemo())) {
     throw new CliError(
@@ -208,9 +275,16 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
       description: 'mean ms between a session’s turns (a shopper reading; each drawn from 0.5–1.5×)',
       default: 0,
     },
+    {
+      name: 'repeats',
+      description:
+        'runs, each with a fresh server: the result is the run with the median p99, every run in `runs`',
+      default: 1,
+    },
   ],
   run: (options) =>
     benchmarkServeLoad({
+      repeats: options.repeats!,
       sessions: options.sessions!,
       seconds: options.seconds!,
       thinkMs: options.pause!,
