@@ -134,7 +134,9 @@ Examples:
         values[option.name] = typeof given === 'number' ? given : option.default;
       }
       const result = await definition.run(values);
-      printResult(result, { json: Boolean(options.json) }, () => summarizeBenchmark(result));
+      printResult(result, { json: Boolean(options.json) }, () =>
+        definition.summarize ? definition.summarize(result) : summarizeBenchmark(result),
+      );
     }
   });
 }

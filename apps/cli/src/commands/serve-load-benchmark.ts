@@ -171,6 +171,39 @@ export function combineServeLoadRuns(results: readonly ServeLoadResult[]): Serve
   };
 }
 
+/** `cir bench serve-load` for a reader: the latencies first, then memory, CPU, the cores' speed and the server's view. */
+export function summarizeServeLoad(result: ServeLoadResult): string {
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  const cores = (values: number[]) => values.map((value) => value.toFixed(0)).join(' ');
+  const lines = [
+    `serve-load  collection ${result.collection} (${result.collectionItems} items, ${result.method}), ${result.sessions} shoppers, ${result.seconds.toFixed(0)} s after ${result.warmUpSeconds} s of warm-up`,
+    `  ${Math.round(result.turnsPerSecond)} turns/s   p50 ${ms(result.p50Ms)}   p90 ${ms(result.p90Ms)}   p99 ${ms(result.p99Ms)}   max ${ms(result.maxMs)}   errors ${result.errors}`,
+  ];
+  if (result.runs) {
+    lines.push(
+      `  p99 of each run: ${result.runs.map((run) => ms(run.p99Ms)).join(', ')} (the line above is the median run; errors of all runs)`,
+    );
+  }
+  const { cpuMsPerTurn: cpu } = result;
+  const resources = [
+    result.peakRssMb !== undefined && `peak RSS ${Math.round(result.peakRssMb)} MB`,
+    cpu &&
+      `CPU a turn: ${cpu.server === undefined ? '' : `server ${cpu.server.toFixed(2)} ms, `}load generator ${cpu.generator.toFixed(2)} ms`,
+  ].filter(Boolean);
+  if (resources.length > 0) lines.push(`  ${resources.join('   ')}`);
+  lines.push(
+    `  cores (ms of a fixed loop, ~39 on a quiet core here): before ${cores(result.cpuProbeMs.before)}, after ${cores(result.cpuProbeMs.after)}`,
+  );
+  if (result.server) {
+    const { turnMsMean, gc, eventLoopLagP99Ms } = result.server;
+    lines.push(
+      `  in the server: ${ms(turnMsMean)} a turn on average; main-thread GC: ${(['minor', 'major', 'incremental'] as const).map((kind) => `${gc[kind].count} ${kind} (${ms(gc[kind].ms)})`).join(', ')}; event-loop delay p99 ${ms(eventLoopLagP99Ms)}`,
+    );
+  }
+  for (const sample of result.errorSamples) lines.push(`  error: ${sample}`);
+  return lines.join('\n');
+}
+
 /** What one run serves and how (`benchmarkServeLoad`). */
 interface ServeLoadOptions {
   sessions: number;
@@ -282,6 +315,7 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
       default: 1,
     },
   ],
+  summarize: (result) => summarizeServeLoad(result as ServeLoadResult),
   run: (options) =>
     benchmarkServeLoad({
       repeats: options.repeats!,

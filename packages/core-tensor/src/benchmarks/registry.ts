@@ -13,6 +13,8 @@ export interface BenchmarkDefinition {
   description: string;
   options: { name: string; description: string; default: number }[];
   run(options: Record<string, number>): Promise<BenchmarkResult>;
+  /** The result for a reader (`cir bench` without `--json`); default `summarizeBenchmark`, one key=value line. */
+  summarize?(result: BenchmarkResult): string;
 }
 
 export const coreTensorBenchmarks: BenchmarkDefinition[] = [
