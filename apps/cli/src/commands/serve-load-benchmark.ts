@@ -130,19 +130,21 @@ export type ServeLoadResult = LoadTestResult & {
   runs?: ServeLoadRun[];
 };
 
+/** The figures of each run that `ServeLoadResult.runs` keeps. */
+const RUN_FIELDS = [
+  'turnsPerSecond',
+  'errors',
+  'p50Ms',
+  'p90Ms',
+  'p99Ms',
+  'maxMs',
+  'peakRssMb',
+  'cpuMsPerTurn',
+  'cpuProbeMs',
+] as const;
+
 /** One run's figures, in `ServeLoadResult.runs`. */
-export type ServeLoadRun = Pick<
-  ServeLoadResult,
-  | 'turnsPerSecond'
-  | 'errors'
-  | 'p50Ms'
-  | 'p90Ms'
-  | 'p99Ms'
-  | 'maxMs'
-  | 'peakRssMb'
-  | 'cpuMsPerTurn'
-  | 'cpuProbeMs'
->;
+export type ServeLoadRun = Pick<ServeLoadResult, (typeof RUN_FIELDS)[number]>;
 
 /**
  * Several runs as one result: the run with the median p99 (the lower median for an even count), every run's
@@ -157,17 +159,12 @@ export function combineServeLoadRuns(results: readonly ServeLoadResult[]): Serve
     ...median,
     errors: results.reduce((total, result) => total + result.errors, 0),
     errorSamples: results.flatMap((result) => result.errorSamples).slice(0, 5),
-    runs: results.map((result) => ({
-      turnsPerSecond: result.turnsPerSecond,
-      errors: result.errors,
-      p50Ms: result.p50Ms,
-      p90Ms: result.p90Ms,
-      p99Ms: result.p99Ms,
-      maxMs: result.maxMs,
-      ...(result.peakRssMb !== undefined && { peakRssMb: result.peakRssMb }),
-      ...(result.cpuMsPerTurn !== undefined && { cpuMsPerTurn: result.cpuMsPerTurn }),
-      cpuProbeMs: result.cpuProbeMs,
-    })),
+    runs: results.map(
+      (result) =>
+        Object.fromEntries(
+          RUN_FIELDS.filter((field) => result[field] !== undefined).map((field) => [field, result[field]]),
+        ) as ServeLoadRun,
+    ),
   };
 }
 
