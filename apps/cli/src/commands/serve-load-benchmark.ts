@@ -227,6 +227,12 @@ export async function benchmarkServeLoad(
   if (!Number.isInteger(repeats) || repeats < 1) {
     throw new CliError(`--repeats ${repeats}: give a whole number of runs, 1 or more`, 2);
   }
+  if (!(await hasFinishedDemo())) {
+    throw new CliError(
+      `serve-load needs a finished demo in ${serveLoadDemoDirectory()}: run \`cir demo\` first (or give --demo-dir)`,
+      2,
+    );
+  }
   const results: ServeLoadResult[] = [];
   for (let run = 0; run < repeats; run++) {
     if (repeats > 1) process.stderr.write(`serve-load: run ${run + 1} of ${repeats}…\n`);
@@ -235,15 +241,9 @@ export async function benchmarkServeLoad(
   return combineServeLoadRuns(results);
 }
 
-/** One run of `benchmarkServeLoad`, with its own server. */
+/** One run of `benchmarkServeLoad`, with its own server (the demo checked finished). */
 async function serveLoadOnce(options: ServeLoadOptions): Promise<ServeLoadResult> {
   const demoDirectory = serveLoadDemoDirectory();
-  if (!(await hasFinishedDemo())) {
-    throw new CliError(
-      `serve-load needs a finished demo in ${demoDirectory}: run \`cir demo\` first (or give --demo-dir)`,
-      2,
-    );
-  }
   const child = spawn(
     process.execPath,
     [process.argv[1]!, 'serve', '--demo', '--demo-dir', demoDirectory, '--port', '0'],
