@@ -13,6 +13,8 @@ const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), '../../../.test-results/browser');
 const COLLECTION = 'shop';
 const TOKEN = 'browser-test-token';
+/** The web page's catalog page size (PAGE_SIZE in web/app.js). */
+const PAGE = 24;
 
 if (!hasChromium) {
   console.warn(`browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
@@ -87,7 +89,7 @@ describe.skipIf(!hasChromium)(
       await world?.dispose();
     });
 
-    it('shows the catalog of the first ready collection, and says what is missing when searching too early', async () => {
+    it('shows the catalog of the first ready collection, says what is missing when searching too early, finds products by words', async () => {
       await page.goto(`${server.url}/`);
       await expect.poll(() => testId(page, 'catalog-item').count()).toBe(24);
       expect(await testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
@@ -107,6 +109,33 @@ describe.skipIf(!hasChromium)(
       await testId(page, 'catalog-next').click();
       await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('25–48 of 210');
       await testId(page, 'catalog-previous').click();
+      await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
+
+      // Finding a product by the words of its description: the catalog shows what they find, paged from 1.
+      const category = (await testId(page, 'catalog-item').first().getAttribute('data-id'))!.split('-')[0]!;
+      const found = (await (
+        await fetch(`${server.url}/v1/collections/${COLLECTION}/items?q=${category}&limit=${PAGE}`)
+      ).json()) as { total: number; items: { id: string }[] };
+      expect(found.total).toBeGreaterThan(0);
+      expect(found.total).toBeLessThan(210);
+      await testId(page, 'catalog-filter').fill(category);
+      await expect
+        .poll(() => testId(page, 'catalog-range').textContent())
+        .toBe(`1–${Math.min(PAGE, found.total)} of ${found.total}`);
+      expect(
+        await testId(page, 'catalog-item').evaluateAll((items) =>
+          items.map((item) => item.getAttribute('data-id')),
+        ),
+      ).toEqual(found.items.map((item) => item.id));
+      expect(await testId(page, 'status').textContent()).toBe(
+        `Collection "${COLLECTION}": ${found.total} products match “${category}”.`,
+      );
+      await testId(page, 'catalog-filter').fill('no such product');
+      await expect
+        .poll(() => testId(page, 'catalog-range').textContent())
+        .toBe('no product matches “no such product”');
+      expect(await testId(page, 'catalog-item').count()).toBe(0);
+      await testId(page, 'catalog-filter').fill('');
       await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
     });
 

@@ -3,6 +3,8 @@
  * naming the field), serializes responses through them, and @fastify/swagger turns them into /openapi.json.
  */
 
+import { CATALOG_QUERY_MAX_LENGTH } from './catalog-filter';
+
 /** Collection names become folder names: lower-case, no dots (so no `..`, no hidden or temporary folders). */
 export const COLLECTION_NAME_PATTERN = '^[a-z0-9][a-z0-9-_]{0,63}$';
 
@@ -159,6 +161,12 @@ export const listItemsSchema = {
     properties: {
       offset: { type: 'integer', minimum: 0, default: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+      q: {
+        type: 'string',
+        maxLength: CATALOG_QUERY_MAX_LENGTH,
+        description:
+          'Only the items whose id or caption has, for each word of q, a word starting with it (case ignored), e.g. "red sleev". `total` counts them.',
+      },
     },
   },
   response: {

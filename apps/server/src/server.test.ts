@@ -83,6 +83,27 @@ describe('a shopper’s conversation', () => {
       caption: expect.any(String),
       imageUrl: `/v1/collections/happy/images/${catalogIds[2]}`,
     });
+    // The catalog filter: words of the id or caption, paged like the whole table.
+    const category = catalogIds[2]!.split('-')[0]!;
+    const inCategory = catalogIds.filter((catalogId) => catalogId.startsWith(`${category}-`));
+    const filtered = (
+      await app.inject({
+        method: 'GET',
+        url: `/v1/collections/happy/items?q=${category.toUpperCase()}&limit=500`,
+      })
+    ).json();
+    expect(inCategory.length).toBeGreaterThan(0);
+    expect(inCategory.length).toBeLessThan(210);
+    expect(filtered.total).toBe(inCategory.length);
+    expect(filtered.items.map((item: { id: string }) => item.id)).toEqual(inCategory);
+    expect(
+      (
+        await app.inject({ method: 'GET', url: `/v1/collections/happy/items?q=${category}&offset=1&limit=1` })
+      ).json(),
+    ).toEqual({ total: inCategory.length, items: [filtered.items[1]] });
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/collections/happy/items?q=no%20such%20product' })).json(),
+    ).toEqual({ total: 0, items: [] });
     const image = await app.inject({ method: 'GET', url: page.items[0].imageUrl });
     expect(image.statusCode).toBe(200);
     expect(image.headers['content-type']).toBe('image/png');
@@ -404,6 +425,11 @@ describe('bad input', () => {
       await app.inject({ method: 'GET', url: '/v1/collections/shop/items?limit=-1' }),
       400,
       /querystring\.limit must be >= 1/,
+    );
+    expectError(
+      await app.inject({ method: 'GET', url: `/v1/collections/shop/items?q=${'x'.repeat(201)}` }),
+      400,
+      /querystring\.q must NOT have more than 200 characters/,
     );
     await expectHealthy(app);
   });

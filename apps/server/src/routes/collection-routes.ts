@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { filterCatalog } from '../catalog-filter';
 import { IMAGE_CONTENT_TYPES } from '../catalog-folder';
 import { imageUrl } from '../collection-files';
 import type { CollectionRegistry } from '../collections';
@@ -81,13 +82,13 @@ export async function collectionRoutes(
     },
   );
 
-  app.get<{ Params: { name: string }; Querystring: { offset: number; limit: number } }>(
+  app.get<{ Params: { name: string }; Querystring: { offset: number; limit: number; q?: string } }>(
     '/collections/:name/items',
     { schema: { tags: ['collections'], ...listItemsSchema } },
     async (request) => {
       const { name } = request.params;
-      const { offset, limit } = request.query;
-      const items = collections.items(name);
+      const { offset, limit, q } = request.query;
+      const items = filterCatalog(collections.items(name), q ?? '');
       return {
         total: items.length,
         items: items.slice(offset, offset + limit).map((item) => ({

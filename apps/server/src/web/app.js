@@ -5,12 +5,18 @@ const PAGE_SIZE = 24;
 const RESULT_LIMIT = 12;
 const TOKEN_KEY = 'cir.token';
 const POLL_MILLISECONDS = 2000;
+/** How long the catalog filter waits after the last key before it asks the server. */
+const FILTER_DELAY_MILLISECONDS = 250;
 
 const state = {
   token: '',
   collections: [],
   collection: '',
   catalogOffset: 0,
+  /** The catalog filter's words (`GET …/items?q=`): the catalog shows the products they find. */
+  catalogQuery: '',
+  /** Counts catalog requests, so that an answer overtaken by a newer request is dropped. */
+  catalogRequests: 0,
   sessionId: undefined,
   /** The next turn's reference: { id, imageUrl, caption }. */
   reference: undefined,
@@ -314,6 +320,8 @@ async function chooseCollection(name) {
   if (state.sessionId) await endSession();
   state.collection = name;
   state.catalogOffset = 0;
+  state.catalogQuery = '';
+  element('catalog-filter').value = '';
   element('collection-select').value = name;
   const url = new URL(window.location.href);
   url.searchParams.set('collection', name);
@@ -342,15 +350,38 @@ async function waitUntilReady() {
 
 async function loadCatalog(offset = state.catalogOffset) {
   const name = encodeURIComponent(state.collection);
-  const page = await api('GET', `/v1/collections/${name}/items?offset=${offset}&limit=${PAGE_SIZE}`);
+  const query = state.catalogQuery;
+  const request = ++state.catalogRequests;
+  const filter = query ? `&q=${encodeURIComponent(query)}` : '';
+  const page = await api('GET', `/v1/collections/${name}/items?offset=${offset}&limit=${PAGE_SIZE}${filter}`);
+  if (request !== state.catalogRequests) return;
   state.catalogOffset = offset;
   element('catalog-grid').replaceChildren(...page.items.map((item) => tile(item, 'catalog-item')));
   const last = Math.min(state.catalogOffset + page.items.length, page.total);
   element('catalog-range').textContent =
-    page.total === 0 ? 'empty' : `${state.catalogOffset + 1}–${last} of ${page.total}`;
+    page.total === 0
+      ? query
+        ? `no product matches “${query}”`
+        : 'empty'
+      : `${state.catalogOffset + 1}–${last} of ${page.total}`;
   element('catalog-previous').disabled = state.catalogOffset === 0;
   element('catalog-next').disabled = last >= page.total;
-  showStatus(`Collection "${state.collection}": ${page.total} products.`);
+  showStatus(
+    query
+      ? `Collection "${state.collection}": ${page.total} products match “${query}”.`
+      : `Collection "${state.collection}": ${page.total} products.`,
+  );
+}
+
+/** Shows the first page of what the filter's words find, once the shopper has stopped typing. */
+function filterCatalogSoon() {
+  clearTimeout(filterCatalogSoon.timer);
+  filterCatalogSoon.timer = setTimeout(() => {
+    const query = element('catalog-filter').value.trim();
+    if (query === state.catalogQuery) return;
+    state.catalogQuery = query;
+    guarded(() => loadCatalog(0));
+  }, FILTER_DELAY_MILLISECONDS);
 }
 
 // ---- Session actions ----------------------------------------------------------------------------------------
@@ -453,6 +484,7 @@ function wireControls() {
   element('catalog-previous').addEventListener('click', () =>
     guarded(() => loadCatalog(Math.max(0, state.catalogOffset - PAGE_SIZE))),
   );
+  element('catalog-filter').addEventListener('input', filterCatalogSoon);
   element('catalog-next').addEventListener('click', () =>
     guarded(() => loadCatalog(state.catalogOffset + PAGE_SIZE)),
   );
