@@ -25,13 +25,30 @@ export interface RetrievalOptions {
 
 /** Adds the shared options to a command. */
 export function retrievalOptions(command: Command): Command {
+  return demoOptions(
+    dataDirOption(command)
+      .option('--encoder <dir>', 'mini encoder folder (`cir train encoder` writes one)')
+      .option(
+        '--model <dir>',
+        'trained MAI model folder; without it the zero-shot "sum" method is the default',
+      ),
+  );
+}
+
+/** Adds the options that say where collections are (no model): --data-dir, --demo, --demo-dir. */
+export function collectionOptions(command: Command): Command {
+  return demoOptions(dataDirOption(command));
+}
+
+function dataDirOption(command: Command): Command {
+  return command.option(
+    '--data-dir <dir>',
+    `where collections are kept (default ./${DEFAULT_DATA_DIRECTORY}, or <demo-dir>/server with --demo)`,
+  );
+}
+
+function demoOptions(command: Command): Command {
   return command
-    .option(
-      '--data-dir <dir>',
-      `where collections are kept (default ./${DEFAULT_DATA_DIRECTORY}, or <demo-dir>/server with --demo)`,
-    )
-    .option('--encoder <dir>', 'mini encoder folder (`cir train encoder` writes one)')
-    .option('--model <dir>', 'trained MAI model folder; without it the zero-shot "sum" method is the default')
     .option('--demo', 'use what `cir demo` built: its encoder, its MAI model and the "demo" collection')
     .option('--demo-dir <dir>', 'the folder `cir demo --out` wrote', DEFAULT_DEMO_DIRECTORY);
 }
@@ -51,16 +68,7 @@ export async function retrievalSetup(
   options: RetrievalOptions,
   { turnWorker = false }: { turnWorker?: boolean } = {},
 ): Promise<RetrievalSetup> {
-  let demo: DemoManifest | undefined;
-  if (options.demo) {
-    demo = await readDemoManifest(options.demoDir);
-    if (!demo) {
-      throw new CliError(
-        `${resolve(options.demoDir)} holds no finished demo: run \`cir demo${options.demoDir === DEFAULT_DEMO_DIRECTORY ? '' : ` --out ${options.demoDir}`}\` first (or \`cir demo --quick\`).`,
-        2,
-      );
-    }
-  }
+  const demo = await demoOf(options);
   const encoderDirectory = options.encoder ?? demo?.encoder;
   if (!encoderDirectory) {
     throw new CliError('give --encoder <dir> (a mini encoder folder), or --demo after `cir demo`', 2);
@@ -78,8 +86,27 @@ export async function retrievalSetup(
     ...(modelDirectory && { modelDirectory: resolve(modelDirectory) }),
     turnWorker,
   });
-  const dataDir = resolve(options.dataDir ?? (demo ? join(demo.world, 'server') : DEFAULT_DATA_DIRECTORY));
-  return { provider, dataDir, ...(demo && { demo }) };
+  return { provider, dataDir: dataDirectoryOf(options, demo), ...(demo && { demo }) };
+}
+
+/** The finished demo that `--demo` names (undefined without it); an unfinished one is a usage error saying what to run. */
+export async function demoOf(
+  options: Pick<RetrievalOptions, 'demo' | 'demoDir'>,
+): Promise<DemoManifest | undefined> {
+  if (!options.demo) return undefined;
+  const demo = await readDemoManifest(options.demoDir);
+  if (!demo) {
+    throw new CliError(
+      `${resolve(options.demoDir)} holds no finished demo: run \`cir demo${options.demoDir === DEFAULT_DEMO_DIRECTORY ? '' : ` --out ${options.demoDir}`}\` first (or \`cir demo --quick\`).`,
+      2,
+    );
+  }
+  return demo;
+}
+
+/** Where collections are kept: --data-dir, else the demo's `<world>/server` (with --demo), else ./cir-data. */
+export function dataDirectoryOf(options: Pick<RetrievalOptions, 'dataDir'>, demo?: DemoManifest): string {
+  return resolve(options.dataDir ?? (demo ? join(demo.world, 'server') : DEFAULT_DATA_DIRECTORY));
 }
 
 /** Builds the demo collection from the demo's catalog when the data folder does not hold it yet. */

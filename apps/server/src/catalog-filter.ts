@@ -8,10 +8,13 @@ export function catalogWords(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/** Each item's words (id, then caption), computed once per item table: tables are replaced, never mutated. */
-const wordsByTable = new WeakMap<readonly CollectionItem[], readonly string[][]>();
+/** What the filter reads of an item: a collection's item, or a catalog folder's picture. */
+export type CatalogEntry = Pick<CollectionItem, 'id' | 'caption'>;
 
-function tableWords(items: readonly CollectionItem[]): readonly string[][] {
+/** Each item's words (id, then caption), computed once per item table: tables are replaced, never mutated. */
+const wordsByTable = new WeakMap<readonly CatalogEntry[], readonly string[][]>();
+
+function tableWords(items: readonly CatalogEntry[]): readonly string[][] {
   let words = wordsByTable.get(items);
   if (!words) {
     words = items.map((item) => [...catalogWords(item.id), ...catalogWords(item.caption ?? '')]);
@@ -25,7 +28,10 @@ function tableWords(items: readonly CollectionItem[]): readonly string[][] {
  * starts with it ("red sleev" finds "a red shirt with long sleeves"; "red" does not find "colored"). Case is ignored;
  * order is the table's. A query with no letters or digits finds every item.
  */
-export function filterCatalog(items: readonly CollectionItem[], query: string): readonly CollectionItem[] {
+export function filterCatalog<Item extends CatalogEntry>(
+  items: readonly Item[],
+  query: string,
+): readonly Item[] {
   const terms = catalogWords(query);
   if (terms.length === 0) return items;
   const words = tableWords(items);

@@ -129,6 +129,16 @@ export class CollectionRegistry {
     );
   }
 
+  /**
+   * The item table of one collection stored under `dataDir`, read from its `collection.json` alone (no model is
+   * loaded), e.g. to find the id of an item to start a query from.
+   * @throws when `name` is not a collection name, or the collection is absent or its file unreadable (naming it)
+   */
+  static async readStoredItems(dataDir: string, name: string): Promise<readonly CollectionItem[]> {
+    if (!NAME.test(name)) throw new Error(`"${name}" is not a collection name (${NAME.source})`);
+    return (await readCollectionManifest(join(dataDir, 'collections', name))).items;
+  }
+
   /** Reloads every collection folder of `dataDir`, putting back the previous state of a build killed mid-swap. */
   static async open(options: CollectionRegistryOptions): Promise<CollectionRegistry> {
     const registry = new CollectionRegistry(options);

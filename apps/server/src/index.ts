@@ -1,6 +1,6 @@
 // @cir/server: HTTP API and web page for interactive multi-turn retrieval.
 
-export { CATALOG_QUERY_MAX_LENGTH, catalogWords, filterCatalog } from './catalog-filter';
+export { CATALOG_QUERY_MAX_LENGTH, type CatalogEntry, catalogWords, filterCatalog } from './catalog-filter';
 export type { CatalogImage } from './catalog-folder';
 export { readCatalogFolder } from './catalog-folder';
 export type { CollectionItem, CollectionManifest } from './collection-files';

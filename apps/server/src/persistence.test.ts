@@ -8,6 +8,7 @@ import { expectError, expectHealthy, waitUntilBuilt } from './__fixtures__/reque
 import type { StallStage } from './__fixtures__/stalled-rebuild';
 import { createTinyWorld, type TinyWorld } from './__fixtures__/tiny-world';
 import { multipart, solidPng } from './__fixtures__/uploads';
+import { CollectionRegistry } from './collections';
 import { type CirServer, createServer } from './server';
 
 let world: TinyWorld;
@@ -74,6 +75,25 @@ async function expectPreviousState(app: CirServer): Promise<void> {
 describe('persistence', () => {
   it('reloads every collection after a restart and serves it', async () => {
     await expectPreviousState(await start());
+  });
+
+  it('reads a stored collection and its items from the files alone (no model), naming what is missing', async () => {
+    expect(await CollectionRegistry.readStored(dataDir)).toEqual([
+      { name: 'shop', method: 'mai', items: 210, builtAt },
+    ]);
+    const items = await CollectionRegistry.readStoredItems(dataDir, 'shop');
+    expect(items).toHaveLength(210);
+    expect(items[0]).toEqual({
+      id: expect.any(String),
+      caption: expect.any(String),
+      image: `images/${items[0]!.id}.png`,
+    });
+    await expect(CollectionRegistry.readStoredItems(dataDir, 'absent')).rejects.toThrow(
+      join(dataDir, 'collections', 'absent', 'collection.json'),
+    );
+    await expect(CollectionRegistry.readStoredItems(dataDir, '../shop')).rejects.toThrow(
+      /"\.\.\/shop" is not a collection name/,
+    );
   });
 
   it('reports a collection folder that cannot be loaded as failed, and serves the others', async () => {

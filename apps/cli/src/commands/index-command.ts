@@ -1,16 +1,34 @@
 import { resolve } from 'node:path';
-import { CollectionRegistry, type StoredCollection } from '@cir/server';
+import {
+  type CatalogEntry,
+  CollectionRegistry,
+  filterCatalog,
+  readCatalogFolder,
+  type StoredCollection,
+} from '@cir/server';
 import type { Command } from 'commander';
-import { CliError, printResult } from '../output';
+import { CliError, integerAtLeast, printResult } from '../output';
 import { ProgressBar } from '../progress';
 import {
   buildProgress,
+  collectionOptions,
   DEFAULT_DATA_DIRECTORY,
+  DEMO_COLLECTION,
+  dataDirectoryOf,
+  demoOf,
   type RetrievalOptions,
   retrievalOptions,
   retrievalSetup,
 } from '../retrieval-setup';
 import { registerQuery } from './query';
+
+interface ItemsOptions extends Pick<RetrievalOptions, 'dataDir' | 'demo' | 'demoDir'> {
+  collection?: string;
+  find?: string;
+  offset: number;
+  limit: number;
+  json?: boolean;
+}
 
 interface BuildOptions extends RetrievalOptions {
   catalog: string;
@@ -113,4 +131,82 @@ Examples:
               .join('\n'),
       );
     });
+  collectionOptions(
+    index
+      .command('items')
+      .description(
+        "List a collection's items, or find them by the words of their id or caption (--find), from its files " +
+          '(no model is loaded): the ids that `cir query --reference` starts from.',
+      ),
+  )
+    .option('--collection <name>', 'collection to read (default "demo" with --demo)')
+    .option(
+      '--find <words>',
+      'only the items with, for each word, a word of the id or caption starting with it (case ignored)',
+    )
+    .option('--offset <n>', 'skip this many items (of those found)', integerAtLeast(0), 0)
+    .option('--limit <n>', 'items to print', integerAtLeast(1), 20)
+    .option('--json', 'print {collection, dataDir, find?, total, offset, items: [{id, caption?}]}')
+    .addHelpText(
+      'after',
+      `
+"red sleev" finds "a red shirt with long sleeves"; "red" does not find "colored". With --demo, before the demo
+collection is first built (by \`cir serve --demo\` or \`cir query --demo\`), the items come from the demo's catalog
+folder: the same ids.
+
+Examples:
+  cir index items --demo --find "floral dress"
+  cir index items --data-dir shop-data --collection shop --offset 100 --limit 50 --json`,
+    )
+    .action(async (options: ItemsOptions) => {
+      const demo = await demoOf(options);
+      const dataDir = dataDirectoryOf(options, demo);
+      const name = options.collection ?? (demo ? DEMO_COLLECTION : undefined);
+      if (!name) throw new CliError('give --collection <name> (or --demo)', 2);
+      const items = await storedItems(
+        dataDir,
+        name,
+        demo && name === DEMO_COLLECTION ? demo.world : undefined,
+      );
+      const found = filterCatalog(items, options.find ?? '');
+      const page = found.slice(options.offset, options.offset + options.limit);
+      const matching = options.find ? ` matching "${options.find}"` : '';
+      const header =
+        found.length === 0
+          ? `no item of "${name}"${matching}`
+          : page.length === 0
+            ? `"${name}": ${found.length} items${matching}, none from --offset ${options.offset}`
+            : `"${name}": items ${options.offset + 1}–${options.offset + page.length} of ${found.length}${matching}`;
+      printResult(
+        {
+          collection: name,
+          dataDir,
+          ...(options.find !== undefined && { find: options.find }),
+          total: found.length,
+          offset: options.offset,
+          items: page.map(({ id, caption }) => ({ id, ...(caption !== undefined && { caption }) })),
+        },
+        options,
+        () => [header, ...page.map((item) => `${item.id.padEnd(14)} ${item.caption ?? ''}`)].join('\n'),
+      );
+    });
+}
+
+/**
+ * The items of collection `name` from its files; when it is absent and `catalog` is given (the demo's world, which
+ * the demo collection is built from), the pictures of that catalog folder. Otherwise a usage error listing what is
+ * there.
+ */
+async function storedItems(
+  dataDir: string,
+  name: string,
+  catalog?: string,
+): Promise<readonly CatalogEntry[]> {
+  const stored = await CollectionRegistry.readStored(dataDir);
+  if (!stored.some((collection) => collection.name === name)) {
+    if (catalog) return readCatalogFolder(catalog);
+    const known = stored.map((collection) => collection.name).join(', ') || 'none';
+    throw new CliError(`no collection "${name}" in ${dataDir} (it has: ${known})`, 2);
+  }
+  return CollectionRegistry.readStoredItems(dataDir, name);
 }

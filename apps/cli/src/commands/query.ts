@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { RetrievalSession, TurnResult } from '@cir/index';
-import { CollectionRegistry } from '@cir/server';
+import { type CollectionItem, CollectionRegistry, filterCatalog } from '@cir/server';
 import type { Command } from 'commander';
 import { CliError, integerAtLeast, printResult } from '../output';
 import { ProgressBar } from '../progress';
@@ -37,25 +37,48 @@ function formatTurn(result: TurnResult, captions: ReadonlyMap<string, string | u
   ].join('\n');
 }
 
-/** Reads commands from the terminal: text → a turn; `ref <id>`; `back <turn>`; `history`; `quit`. */
+/** The hint that follows "no item …": how to find an id. */
+const FIND_HINT = 'find ids with `cir index items --find <words>`';
+
+/** Reads commands from the terminal: text → a turn; `find <words>`; `ref <id>`; `back <turn>`; `history`; `quit`. */
 async function interactive(
   session: RetrievalSession,
+  items: readonly CollectionItem[],
   captions: ReadonlyMap<string, string | undefined>,
   options: { reference?: string; limit: number },
 ): Promise<void> {
   const terminal = createInterface({ input: process.stdin, output: process.stderr });
   let reference = options.reference;
   process.stderr.write(
-    'Type a modification ("is red", "2. has long sleeves") to search. Commands: ref <id>, back <turn>, history, quit.\n',
+    'Type a modification ("is red", "go back to the first one, in blue") to search. Commands: find <words>, ' +
+      'ref <id>, back <turn>, history, quit.\n',
   );
-  for (;;) {
-    const line = (await terminal.question(reference ? `[${reference}] > ` : '> ').catch(() => 'quit')).trim();
-    if (line === '') continue;
+  const prompt = () => {
+    terminal.setPrompt(reference ? `[${reference}] > ` : '> ');
+    terminal.prompt();
+  };
+  prompt();
+  // The line iterator keeps the lines that arrive while a turn runs (piped input), where question() dropped them.
+  for await (const input of terminal) {
+    const line = input.trim();
     if (line === 'quit' || line === 'exit') break;
+    if (line === '') {
+      prompt();
+      continue;
+    }
     try {
       const [command, argument] = line.split(/\s+/, 2);
-      if (command === 'ref' && argument) {
-        if (!captions.has(argument)) throw new Error(`no item "${argument}" in this collection`);
+      if (command === 'find' && argument) {
+        const words = line.slice('find'.length).trim();
+        const found = filterCatalog(items, words);
+        process.stdout.write(
+          `${found.length} items match "${words}"${found.length > options.limit ? `, the first ${options.limit}` : ''}${found.length > 0 ? ' (ref <id> starts from one):' : ''}\n`,
+        );
+        for (const item of found.slice(0, options.limit))
+          process.stdout.write(`  ${item.id.padEnd(14)} ${item.caption ?? ''}\n`);
+      } else if (command === 'ref' && argument) {
+        if (!captions.has(argument))
+          throw new Error(`no item "${argument}" in this collection: try find <words>`);
         reference = argument;
       } else if (command === 'back' && argument) {
         await session.rollback(Number(argument));
@@ -76,6 +99,7 @@ async function interactive(
     } catch (error) {
       process.stderr.write(`error: ${(error as Error).message}\n`);
     }
+    prompt();
   }
   terminal.close();
 }
@@ -94,7 +118,10 @@ export function registerQuery(parent: Command): void {
     .option('--reference <id>', 'the item the first turn starts from (required without --interactive)')
     .option('--text <text>', 'a modification text; repeat for later turns', collect, [])
     .option('--limit <n>', 'results per turn', integerAtLeast(1), 10)
-    .option('--interactive', 'read turns from the terminal (ref <id>, back <turn>, history, quit)')
+    .option(
+      '--interactive',
+      'read turns from the terminal (find <words>, ref <id>, back <turn>, history, quit)',
+    )
     .option(
       '--json',
       'print one JSON object: {collection, method, reference, turns: [{turn, text, returnedTo?, results: [{id, score, caption}]}]}',
@@ -109,6 +136,7 @@ pattern in the first turn"); the baselines read every text as a plain change. --
 the later turns of the session instead.
 
 Examples:
+  cir index items --demo --find "floral shirt"      (an id to start from)
   cir query --demo --reference shirt-000042 --text "is red" --text "go back to the first one, with long sleeves"
   cir query --demo --interactive --reference shirt-000042
   cir query --data-dir shop-data --encoder world/encoder --collection shop --reference sku-1 --text "in blue" --json`,
@@ -139,10 +167,10 @@ Examples:
       const served = registry.servedForSession(name);
       const captions = new Map(served.items.map((item) => [item.id, item.caption]));
       const session = served.retriever.openSession();
-      if (options.interactive) return interactive(session, captions, options);
+      if (options.interactive) return interactive(session, served.items, captions, options);
       if (options.text.length === 0) throw new CliError('give at least one --text (or --interactive)', 2);
       if (options.reference && !captions.has(options.reference)) {
-        throw new CliError(`no item "${options.reference}" in collection "${name}"`, 2);
+        throw new CliError(`no item "${options.reference}" in collection "${name}": ${FIND_HINT}`, 2);
       }
       if (!options.reference)
         throw new CliError('give --reference <id>: the item the first turn starts from', 2);

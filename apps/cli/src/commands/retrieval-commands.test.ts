@@ -1,10 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { readCatalogFolder } from '@cir/server';
 // The server's test world: a 210-picture catalog and a tiny trained mini encoder, made in a few seconds.
 import { createTinyWorld, type TinyWorld } from '@cir/server/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../test-helpers';
 
 let world: TinyWorld;
@@ -66,6 +67,127 @@ describe('cir index build / list, cir query', () => {
     expect(JSON.parse(again.stdout).turns).toEqual(output.turns);
   }, 120_000);
 
+  it('finds items by words with `cir index items`, from the collection files or, before the demo collection exists, the demo catalog', async () => {
+    const ids = (await readCatalogFolder(world.catalog)).map((image) => image.id);
+    const category = ids[0]!.split('-')[0]!;
+    const inCategory = ids.filter((id) => id.startsWith(`${category}-`));
+    expect(inCategory.length).toBeGreaterThan(1);
+    expect(inCategory.length).toBeLessThan(ids.length);
+    const items = async (...args: string[]) => {
+      const run = await runCli('index', 'items', '--data-dir', dataDir, '--collection', 'shop', ...args);
+      expect(run.error).toBeUndefined();
+      return JSON.parse(run.stdout);
+    };
+    const found = await items('--find', category.toUpperCase(), '--limit', '500', '--json');
+    expect(found).toMatchObject({
+      collection: 'shop',
+      find: category.toUpperCase(),
+      total: inCategory.length,
+      offset: 0,
+    });
+    expect(found.items.map((item: { id: string }) => item.id)).toEqual(inCategory);
+    expect(typeof found.items[0].caption).toBe('string');
+    expect(await items('--find', category, '--offset', '1', '--limit', '1', '--json')).toMatchObject({
+      total: inCategory.length,
+      offset: 1,
+      items: [found.items[1]],
+    });
+    expect(await items('--find', 'no such product', '--json')).toMatchObject({ total: 0, items: [] });
+    expect((await items('--json')).total).toBe(ids.length);
+    const text = await runCli(
+      'index',
+      'items',
+      '--data-dir',
+      dataDir,
+      '--collection',
+      'shop',
+      '--find',
+      category,
+      '--limit',
+      '2',
+    );
+    expect(text.stdout.split('\n')[0]).toBe(
+      `"shop": items 1–2 of ${inCategory.length} matching "${category}"`,
+    );
+
+    const missing = await runCli('index', 'items', '--data-dir', dataDir, '--collection', 'nope');
+    expect(missing.error?.exitCode).toBe(2);
+    expect(missing.error?.message).toMatch(/no collection "nope" in .* \(it has: shop\)/);
+
+    // A finished demo whose collection was never built: the ids come from its catalog folder.
+    const demoDirectory = await mkdtemp(join(tmpdir(), 'cir-cli-demo-'));
+    await writeFile(
+      join(demoDirectory, 'demo.json'),
+      JSON.stringify({
+        world: world.catalog,
+        encoder: world.encoderDirectory,
+        model: '',
+        report: '',
+        quick: true,
+      }),
+    );
+    const fromCatalog = await runCli(
+      'index',
+      'items',
+      '--demo',
+      '--demo-dir',
+      demoDirectory,
+      '--find',
+      category,
+      '--limit',
+      '500',
+      '--json',
+    );
+    expect(fromCatalog.error).toBeUndefined();
+    expect(JSON.parse(fromCatalog.stdout)).toMatchObject({
+      collection: 'demo',
+      dataDir: join(world.catalog, 'server'),
+      total: inCategory.length,
+      items: found.items,
+    });
+  }, 120_000);
+
+  it('runs `cir query --interactive` from piped lines: find, ref, a turn, history, an error, quit', async () => {
+    const ids = (await readCatalogFolder(world.catalog)).map((image) => image.id);
+    const category = ids[0]!.split('-')[0]!;
+    const lines = [
+      `find ${category}`,
+      `ref ${ids[0]}`,
+      'is red',
+      '',
+      'history',
+      'ref nope',
+      'quit',
+      'is blue',
+    ];
+    const stdin = Object.getOwnPropertyDescriptor(process, 'stdin')!;
+    Object.defineProperty(process, 'stdin', {
+      value: Readable.from([`${lines.join('\n')}\n`]),
+      configurable: true,
+    });
+    // The prompts go to stderr; runCli restores this spy with its own.
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let run: Awaited<ReturnType<typeof runCli>>;
+    try {
+      run = await runCli('query', ...common(), '--collection', 'shop', '--interactive', '--limit', '2');
+    } finally {
+      Object.defineProperty(process, 'stdin', stdin);
+    }
+    expect(run.error).toBeUndefined();
+    const out = run.stdout.split('\n');
+    const inCategory = ids.filter((id) => id.startsWith(`${category}-`));
+    expect(out[0]).toBe(
+      `${inCategory.length} items match "${category}", the first 2 (ref <id> starts from one):`,
+    );
+    expect(out[1]).toMatch(new RegExp(`^  ${inCategory[0]} `));
+    expect(out[2]).toMatch(new RegExp(`^  ${inCategory[1]} `));
+    // Every line after find was read, although they all arrived at once: one turn, its history, nothing after quit.
+    expect(out[3]).toBe('turn 1:');
+    expect(out.filter((line) => /^ +\d+\. \S+ +-?\d\.\d{3} /.test(line))).toHaveLength(2);
+    expect(out).toContain(`  1. [${ids[0]}] is red`);
+    expect(run.stdout).not.toContain('turn 2');
+  }, 120_000);
+
   it('says what is wrong, with exit code 2, for an unknown collection, reference, method or encoder folder', async () => {
     const unknownCollection = await runCli(
       'query',
@@ -89,7 +211,7 @@ describe('cir index build / list, cir query', () => {
       '--text',
       'red',
     );
-    expect(unknownReference.error?.message).toMatch(/no item "nope"/);
+    expect(unknownReference.error?.message).toMatch(/no item "nope" .*cir index items --find/);
     const unknownMethod = await runCli(
       'index',
       'build',
