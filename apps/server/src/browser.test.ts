@@ -226,6 +226,35 @@ describe.skipIf(!hasChromium)(
       expect(pageErrors).toEqual([]);
     });
 
+    it("fits a phone's width: one column, no sideways scrolling, the results scrolled into sight", async () => {
+      const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      try {
+        phone.setDefaultTimeout(20_000);
+        const overflow = () =>
+          phone.evaluate<number>(
+            'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+          );
+        await phone.goto(`${server.url}/`);
+        await expect.poll(() => testId(phone, 'catalog-item').count()).toBe(PAGE);
+        expect(await overflow()).toBe(0);
+        await testId(phone, 'catalog-item').nth(1).click();
+        await testId(phone, 'modification-input').fill('is red');
+        await testId(phone, 'search-button').click();
+        await expect.poll(() => testId(phone, 'history-turn').count()).toBe(1);
+        expect(await overflow()).toBe(0);
+        // The results, stacked under the catalog, were scrolled into sight.
+        const firstResult = (await testId(phone, 'result-item').first().boundingBox())!;
+        expect(firstResult.y).toBeGreaterThanOrEqual(0);
+        expect(firstResult.y + firstResult.height).toBeLessThanOrEqual(844);
+        const [catalog, search] = await Promise.all(
+          ['catalog-grid', 'search-form'].map((id) => testId(phone, id).boundingBox()),
+        );
+        expect(search!.y).toBeGreaterThan(catalog!.y + catalog!.height);
+      } finally {
+        await phone.close();
+      }
+    });
+
     it('with a token: explains a 401, then works (images included) once the URL carries the token', async () => {
       const guarded = await startWithCollection(world, { token: TOKEN });
       const context = await browser.newContext();

@@ -419,6 +419,16 @@ async function search() {
     ? `, back to ${seenItems.get(response.returnedTo)?.caption || response.returnedTo}`
     : '';
   showStatus(`Turn ${response.turn}${back}: ${response.results.length} results.`);
+  revealResults();
+}
+
+/**
+ * Scrolls the new results up to the top of the window when they start below its middle or above it: on a phone the
+ * panels stack, and the results would be out of sight under the catalog and the search box.
+ */
+function revealResults() {
+  const top = element('results-grid').getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight / 2) element('results-heading').scrollIntoView({ block: 'start' });
 }
 
 /** Shows a turn's results; the top one is the next turn's reference until the shopper clicks another. */
