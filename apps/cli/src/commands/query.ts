@@ -37,6 +37,13 @@ function formatTurn(result: TurnResult, captions: ReadonlyMap<string, string | u
   ].join('\n');
 }
 
+/** The interactive commands that take an argument: a bare one is a mistake, not a modification text. */
+const COMMAND_USAGE = {
+  find: 'find <words> (items whose id or caption has words starting with them)',
+  ref: 'ref <id> (the item the next turn starts from)',
+  back: 'back <turn> (forget the later turns)',
+} as const;
+
 /** The hint that follows "no item …": how to find an id. */
 const FIND_HINT = 'find ids with `cir index items --find <words>`';
 
@@ -68,6 +75,8 @@ async function interactive(
     }
     try {
       const [command, argument] = line.split(/\s+/, 2);
+      const usage = COMMAND_USAGE[command as keyof typeof COMMAND_USAGE];
+      if (usage && !argument) throw new Error(`usage: ${usage}`);
       if (command === 'find' && argument) {
         const words = line.slice('find'.length).trim();
         const found = filterCatalog(items, words);

@@ -147,7 +147,7 @@ describe('cir index build / list, cir query', () => {
     });
   }, 120_000);
 
-  it('runs `cir query --interactive` from piped lines: find, ref, a turn, history, an error, quit', async () => {
+  it('runs `cir query --interactive` from piped lines: find, ref, a turn, history, two errors, quit', async () => {
     const ids = (await readCatalogFolder(world.catalog)).map((image) => image.id);
     const category = ids[0]!.split('-')[0]!;
     const lines = [
@@ -157,6 +157,7 @@ describe('cir index build / list, cir query', () => {
       '',
       'history',
       'ref nope',
+      'find',
       'quit',
       'is blue',
     ];
@@ -165,8 +166,12 @@ describe('cir index build / list, cir query', () => {
       value: Readable.from([`${lines.join('\n')}\n`]),
       configurable: true,
     });
-    // The prompts go to stderr; runCli restores this spy with its own.
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    // The prompts and errors go to stderr; runCli restores this spy with its own.
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += chunk.toString();
+      return true;
+    });
     let run: Awaited<ReturnType<typeof runCli>>;
     try {
       run = await runCli('query', ...common(), '--collection', 'shop', '--interactive', '--limit', '2');
@@ -185,7 +190,10 @@ describe('cir index build / list, cir query', () => {
     expect(out[3]).toBe('turn 1:');
     expect(out.filter((line) => /^ +\d+\. \S+ +-?\d\.\d{3} /.test(line))).toHaveLength(2);
     expect(out).toContain(`  1. [${ids[0]}] is red`);
+    // A bare "find" is a mistake, not a second turn's text.
     expect(run.stdout).not.toContain('turn 2');
+    expect(stderr).toContain('error: no item "nope" in this collection: try find <words>');
+    expect(stderr).toContain('error: usage: find <words>');
   }, 120_000);
 
   it('says what is wrong, with exit code 2, for an unknown collection, reference, method or encoder folder', async () => {
