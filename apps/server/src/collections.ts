@@ -135,7 +135,7 @@ export class CollectionRegistry {
    * @throws when `name` is not a collection name, or the collection is absent or its file unreadable (naming it)
    */
   static async readStoredItems(dataDir: string, name: string): Promise<readonly CollectionItem[]> {
-    if (!NAME.test(name)) throw new Error(`"${name}" is not a collection name (${NAME.source})`);
+    checkCollectionName(name);
     return (await readCollectionManifest(join(dataDir, 'collections', name))).items;
   }
 
@@ -207,6 +207,7 @@ export class CollectionRegistry {
     replace?: boolean;
   }): Promise<void> {
     const { name } = request;
+    checkCollectionName(name);
     const method = request.method ?? this.methods[0];
     if (method === undefined) throw new Error('the retriever provider has no method');
     if (!this.methods.includes(method)) {
@@ -235,6 +236,7 @@ export class CollectionRegistry {
    * load keeps its items when its `collection.json` is readable; otherwise it is rebuilt from the upload alone.
    */
   addImages(name: string, upload: StagedUpload): void {
+    checkCollectionName(name);
     const collection = this.collections.get(name) ?? this.register(name, this.methods[0]!);
     // A collection whose collection.json could not be read has no known method (nor items): the default method.
     if (!this.methods.includes(collection.method)) collection.method = this.methods[0]!;
@@ -476,6 +478,20 @@ export class CollectionRegistry {
  * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
  * `<name>.old-…`, which a killed build leaves beside it.
  */
+/**
+ * Refuses a name that is not a collection name: it becomes a folder name under `collections/`, so "", "..", "a/b" or
+ * "Shop" would write outside it, replace it, or never be listed. The HTTP schemas check it too; library callers
+ * (the CLI) reach this one.
+ */
+function checkCollectionName(name: string): void {
+  if (!NAME.test(name)) {
+    throw badRequest(
+      `"${name}" is not a collection name: lower-case letters, digits, - and _, starting with a letter or digit, at most 64 characters`,
+      'invalid_name',
+    );
+  }
+}
+
 function collectionNames(entries: readonly string[]): string[] {
   return [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) => NAME.test(name)).sort();
 }

@@ -96,6 +96,22 @@ describe('persistence', () => {
     );
   });
 
+  it('refuses a name that is not a collection name from a library caller too, writing nothing', async () => {
+    const app = await start();
+    const before = await readdir(dataDir);
+    for (const name of ['', '..', '../escaped', 'a/b', 'Shop', 'a b', '.hidden']) {
+      await expect(app.collections.createFromCatalog({ name, catalog: world.catalog })).rejects.toThrow(
+        `"${name}" is not a collection name`,
+      );
+      expect(() => app.collections.addImages(name, { directory: dataDir, images: [] })).toThrow(
+        `"${name}" is not a collection name`,
+      );
+    }
+    expect(await readdir(dataDir)).toEqual(before);
+    expect(await readdir(join(dataDir, 'collections'))).toEqual(['shop']);
+    await expectPreviousState(app);
+  });
+
   it('reports a collection folder that cannot be loaded as failed, and serves the others', async () => {
     await cp(join(dataDir, 'collections', 'shop'), join(dataDir, 'collections', 'broken'), {
       recursive: true,

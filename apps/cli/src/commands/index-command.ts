@@ -74,6 +74,12 @@ Examples:
         onBuildProgress: buildProgress(bar),
       });
       const started = performance.now();
+      if (!options.replace && registry.list().some((collection) => collection.name === options.name)) {
+        throw new CliError(
+          `collection "${options.name}" already exists in ${setup.dataDir}; add --replace to rebuild it`,
+          2,
+        );
+      }
       try {
         await registry.createFromCatalog({
           name: options.name,

@@ -232,6 +232,20 @@ describe('cir index build / list, cir query', () => {
       'magic',
     );
     expect(unknownMethod.error?.message).toMatch(/unknown method "magic".*sum/);
+    const build = (name: string) =>
+      runCli('index', 'build', ...common(), '--catalog', world.catalog, '--name', name);
+    const existing = await build('shop');
+    expect(existing.error?.exitCode).toBe(2);
+    expect(existing.error?.message).toMatch(
+      /collection "shop" already exists in .*; add --replace to rebuild it/,
+    );
+    for (const name of ['', '..', '../escaped', 'Shop']) {
+      const refused = await build(name);
+      expect(refused.error?.exitCode).toBe(2);
+      expect(refused.error?.message).toContain(`"${name}" is not a collection name`);
+    }
+    const listedAfter = JSON.parse((await runCli('index', 'list', '--data-dir', dataDir, '--json')).stdout);
+    expect(listedAfter.collections.map((collection: { name: string }) => collection.name)).toEqual(['shop']);
     const missingEncoder = await runCli(
       'index',
       'list',
