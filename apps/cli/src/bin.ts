@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { CliError } from './output';
+import { CliError, endQuietlyOnClosedPipe } from './output';
 import { createProgram, throwInsteadOfExit } from './program';
 
+endQuietlyOnClosedPipe(process.stdout);
 const program = createProgram();
 throwInsteadOfExit(program);
 try {

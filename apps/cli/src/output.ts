@@ -5,6 +5,20 @@ export function printResult(result: unknown, options: { json?: boolean }, pretty
   process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${pretty()}\n`);
 }
 
+/**
+ * A reader that stops early (`cir index items | head -1`) closes the pipe: end quietly with exit 0, as other
+ * command-line tools do, instead of Node's unhandled EPIPE error and stack trace. Other stream errors still throw.
+ */
+export function endQuietlyOnClosedPipe(
+  stream: NodeJS.EventEmitter,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(0);
+  });
+}
+
 /** An error whose message is for the user; the CLI prints it without a stack trace and exits with `exitCode`. */
 export class CliError extends Error {
   constructor(
@@ -19,7 +33,8 @@ export class CliError extends Error {
 /** A commander argument parser for integers ≥ minimum, with a message that names the bad value. */
 export function integerAtLeast(minimum: number): (value: string) => number {
   return (value) => {
-    const parsed = Number(value);
+    // Plain decimal digits only: Number() alone would also read "0x10", "1e3" and " 7".
+    const parsed = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isInteger(parsed) || parsed < minimum) {
       throw new InvalidArgumentError(`expected an integer of at least ${minimum}, got "${value}".`);
     }

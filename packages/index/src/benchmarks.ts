@@ -11,7 +11,7 @@ export const indexBenchmarks: BenchmarkDefinition[] = [
       { name: 'dim', description: 'vector dimension', default: 256 },
       { name: 'queries', description: 'queries in total', default: 200 },
       { name: 'k', description: 'results per query', default: 10 },
-      { name: 'seed', description: 'random seed', default: 1 },
+      { name: 'seed', description: 'random seed', default: 1, minimum: 0 },
       { name: 'repeats', description: 'timed searches per store (median)', default: 3 },
     ],
     run: (options) =>

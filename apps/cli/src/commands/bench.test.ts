@@ -103,10 +103,28 @@ describe('cir bench', () => {
     expect(() => combineServeLoadRuns([])).toThrow(/no run/);
   });
 
-  it('refuses --repeats that is not a whole number of runs (exit 2)', async () => {
-    const { error } = await runCli('bench', 'serve-load', '--repeats', '0', '--demo-dir', tmpdir());
-    expect(error?.exitCode).toBe(2);
-    expect(error?.message).toMatch(/--repeats 0: give a whole number of runs/);
+  it('refuses an option value the benchmark cannot take: a fraction, or below its minimum (exit 2, before any run)', async () => {
+    const refused: [string[], string][] = [
+      [
+        ['serve-load', '--repeats', '0', '--demo-dir', tmpdir()],
+        '--repeats 0: serve-load takes an integer of at least 1',
+      ],
+      [
+        ['serve-load', '--pause', '-1', '--demo-dir', tmpdir()],
+        '--pause -1: serve-load takes an integer of at least 0',
+      ],
+      [['topk', '--n', '-5'], '--n -5: topk takes an integer of at least 1 (gallery size N)'],
+      [['topk', '--n', '1.5'], '--n 1.5: topk takes an integer of at least 1'],
+      [['topk', '--k', '0'], '--k 0: topk takes an integer of at least 1'],
+      [['ann', '--seed', '-1'], '--seed -1: ann takes an integer of at least 0'],
+    ];
+    for (const [args, message] of refused) {
+      const { error } = await runCli('bench', ...args);
+      expect(error?.exitCode).toBe(2);
+      expect(error?.message).toContain(message);
+    }
+    // Not a plain decimal number: commander's usage error (exit 2 in bin.ts).
+    await expect(runCli('bench', 'topk', '--n', '0x10')).rejects.toThrow(/"0x10" is not a number/);
   });
 
   it('prints serve-load for a reader: latencies, each run of --repeats, memory and CPU, the cores, the server', () => {

@@ -24,9 +24,23 @@ export const benchmarks: BenchmarkDefinition[] = [
 ];
 
 function parseNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`"${value}" is not a number.`);
-  return parsed;
+  // Plain decimal numbers only: Number() alone would also read "0x10", "1e3" and "".
+  if (!/^-?\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  return Number(value);
+}
+
+/** Refuses an option value the benchmark cannot take: each is an integer of at least its `minimum` (default 1). */
+function checkOptionValues(definition: BenchmarkDefinition, options: Record<string, unknown>): void {
+  for (const option of definition.options) {
+    const given = options[option.name];
+    const minimum = option.minimum ?? 1;
+    if (typeof given === 'number' && (!Number.isInteger(given) || given < minimum)) {
+      throw new CliError(
+        `--${option.name} ${given}: ${definition.name} takes an integer of at least ${minimum} (${option.description})`,
+        2,
+      );
+    }
+  }
 }
 
 export function registerBench(program: Command): void {
@@ -127,6 +141,7 @@ Examples:
         );
       }
     }
+    for (const definition of selected) checkOptionValues(definition, options);
     for (const definition of selected) {
       const values: Record<string, number> = {};
       for (const option of definition.options) {

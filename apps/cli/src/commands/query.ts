@@ -90,6 +90,8 @@ async function interactive(
           throw new Error(`no item "${argument}" in this collection: try find <words>`);
         reference = argument;
       } else if (command === 'back' && argument) {
+        if (!/^\d+$/.test(argument))
+          throw new Error(`usage: ${COMMAND_USAGE.back}; "${argument}" is not a turn number`);
         await session.rollback(Number(argument));
         process.stderr.write(`rolled back to turn ${argument}\n`);
         reference = undefined;
@@ -176,11 +178,11 @@ Examples:
       const served = registry.servedForSession(name);
       const captions = new Map(served.items.map((item) => [item.id, item.caption]));
       const session = served.retriever.openSession();
-      if (options.interactive) return interactive(session, served.items, captions, options);
-      if (options.text.length === 0) throw new CliError('give at least one --text (or --interactive)', 2);
       if (options.reference && !captions.has(options.reference)) {
         throw new CliError(`no item "${options.reference}" in collection "${name}": ${FIND_HINT}`, 2);
       }
+      if (options.interactive) return interactive(session, served.items, captions, options);
+      if (options.text.length === 0) throw new CliError('give at least one --text (or --interactive)', 2);
       if (!options.reference)
         throw new CliError('give --reference <id>: the item the first turn starts from', 2);
       const turns: (TurnResult & { text: string })[] = [];

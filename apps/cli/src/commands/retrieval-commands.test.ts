@@ -158,6 +158,7 @@ describe('cir index build / list, cir query', () => {
       'history',
       'ref nope',
       'find',
+      'back two',
       'quit',
       'is blue',
     ];
@@ -194,6 +195,7 @@ describe('cir index build / list, cir query', () => {
     expect(run.stdout).not.toContain('turn 2');
     expect(stderr).toContain('error: no item "nope" in this collection: try find <words>');
     expect(stderr).toContain('error: usage: find <words>');
+    expect(stderr).toContain('"two" is not a turn number');
   }, 120_000);
 
   it('says what is wrong, with exit code 2, for an unknown collection, reference, method or encoder folder', async () => {
@@ -220,6 +222,14 @@ describe('cir index build / list, cir query', () => {
       'red',
     );
     expect(unknownReference.error?.message).toMatch(/no item "nope" .*cir index items --find/);
+    // --interactive checks its starting item too, before reading any line.
+    const unknownStart = await runCli(
+      'query',
+      ...common(),
+      ...['--collection', 'shop', '--reference', 'nope', '--interactive'],
+    );
+    expect(unknownStart.error?.exitCode).toBe(2);
+    expect(unknownStart.error?.message).toMatch(/no item "nope"/);
     const unknownMethod = await runCli(
       'index',
       'build',

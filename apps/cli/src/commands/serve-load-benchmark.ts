@@ -299,11 +299,13 @@ export const serveLoadBenchmark: BenchmarkDefinition = {
       description:
         'seconds of the same load first, not measured (the first seconds of a new server and generator are ~2× slower)',
       default: 5,
+      minimum: 0,
     },
     {
       name: 'pause',
       description: 'mean ms between a session’s turns (a shopper reading; each drawn from 0.5–1.5×)',
       default: 0,
+      minimum: 0,
     },
     {
       name: 'repeats',

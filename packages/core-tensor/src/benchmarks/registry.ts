@@ -7,11 +7,19 @@ export interface BenchmarkResult {
   name: string;
 }
 
+/** A numeric flag of a benchmark. Every value is an integer; `minimum` is the smallest one it takes (default 1). */
+export interface BenchmarkOption {
+  name: string;
+  description: string;
+  default: number;
+  minimum?: number;
+}
+
 /** A named benchmark that `cir bench <name>` and `pnpm bench` can run. Options are numeric flags. */
 export interface BenchmarkDefinition {
   name: string;
   description: string;
-  options: { name: string; description: string; default: number }[];
+  options: BenchmarkOption[];
   run(options: Record<string, number>): Promise<BenchmarkResult>;
   /** The result for a reader (`cir bench` without `--json`); default `summarizeBenchmark`, one key=value line. */
   summarize?(result: BenchmarkResult): string;

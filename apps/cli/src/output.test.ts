@@ -1,0 +1,28 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { endQuietlyOnClosedPipe, integerAtLeast } from './output';
+
+const errno = (code: string) => Object.assign(new Error(`write ${code}`), { code });
+
+describe('endQuietlyOnClosedPipe', () => {
+  it('exits 0 when the reader closed the pipe, and lets any other stream error through', () => {
+    const stream = new EventEmitter();
+    const exit = vi.fn();
+    endQuietlyOnClosedPipe(stream, exit);
+    stream.emit('error', errno('EPIPE'));
+    expect(exit).toHaveBeenCalledWith(0);
+    expect(() => stream.emit('error', errno('EIO'))).toThrow('write EIO');
+    expect(exit).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('integerAtLeast', () => {
+  it('takes plain decimal integers at or above the minimum, and names anything else', () => {
+    const parse = integerAtLeast(1);
+    expect(parse('1')).toBe(1);
+    expect(parse('250')).toBe(250);
+    for (const bad of ['0', '-3', '1.5', 'abc', '', '0x10', '1e3', ' 7']) {
+      expect(() => parse(bad)).toThrow(`expected an integer of at least 1, got "${bad}"`);
+    }
+  });
+});
