@@ -32,11 +32,18 @@ export class CliError extends Error {
 
 /** A commander argument parser for integers ≥ minimum, with a message that names the bad value. */
 export function integerAtLeast(minimum: number): (value: string) => number {
+  return integerBetween(minimum, Number.POSITIVE_INFINITY);
+}
+
+/** A commander argument parser for integers from minimum to maximum, with a message that names the bad value. */
+export function integerBetween(minimum: number, maximum: number): (value: string) => number {
   return (value) => {
     // Plain decimal digits only: Number() alone would also read "0x10", "1e3" and " 7".
     const parsed = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isInteger(parsed) || parsed < minimum) {
-      throw new InvalidArgumentError(`expected an integer of at least ${minimum}, got "${value}".`);
+    if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum) {
+      const range =
+        maximum === Number.POSITIVE_INFINITY ? `of at least ${minimum}` : `from ${minimum} to ${maximum}`;
+      throw new InvalidArgumentError(`expected an integer ${range}, got "${value}".`);
     }
     return parsed;
   };

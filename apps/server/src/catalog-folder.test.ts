@@ -38,6 +38,9 @@ describe('readCatalogFolder', () => {
     await expect(readCatalogFolder(join(folder, 'missing'))).rejects.toThrow(/does not exist/);
     await expect(readCatalogFolder(folder)).rejects.toThrow(/holds no png, jpg, jpeg or webp image/);
     await writeFile(join(folder, 'a.png'), 'x');
+    await expect(readCatalogFolder(join(folder, 'a.png'))).rejects.toThrow(
+      `catalog ${join(folder, 'a.png')} is a file: give the folder`,
+    );
     await writeFile(join(folder, 'images', 'a.jpg'), 'x');
     const duplicate = await readCatalogFolder(folder).catch((error) => error);
     expect(duplicate).toBeInstanceOf(ApiError);

@@ -34,7 +34,12 @@ const CAPTIONS_FILE = 'captions.jsonl';
  */
 export async function readCatalogFolder(folder: string): Promise<CatalogImage[]> {
   const folderStat = await stat(folder).catch(() => undefined);
-  if (!folderStat?.isDirectory()) throw badRequest(`catalog folder ${folder} does not exist`);
+  if (!folderStat) throw badRequest(`catalog folder ${folder} does not exist`);
+  if (!folderStat.isDirectory()) {
+    throw badRequest(
+      `catalog ${folder} is a file: give the folder that holds the images (and captions.jsonl)`,
+    );
+  }
   const images = [...(await imagesIn(folder, '')), ...(await imagesIn(join(folder, 'images'), 'images'))];
   if (images.length === 0) {
     throw badRequest(`catalog folder ${folder} holds no png, jpg, jpeg or webp image (top level or images/)`);

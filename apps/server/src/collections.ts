@@ -122,7 +122,7 @@ export class CollectionRegistry {
             items: 0,
             error: interrupted
               ? 'a rebuild was interrupted: the next server or index command restores the previous state'
-              : `cannot read ${join(directory, COLLECTION_FILE)}: ${(error as Error).message}`,
+              : unreadable(join(directory, COLLECTION_FILE), error),
           };
         }
       }),
@@ -478,6 +478,12 @@ export class CollectionRegistry {
  * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
  * `<name>.old-…`, which a killed build leaves beside it.
  */
+/** Why `file` could not be read, naming it once (the JSON reader's messages start with the file already). */
+function unreadable(file: string, error: unknown): string {
+  const message = (error as Error).message.replace(/\s+/g, ' ');
+  return message.startsWith(file) ? message : `cannot read ${file}: ${message}`;
+}
+
 /**
  * Refuses a name that is not a collection name: it becomes a folder name under `collections/`, so "", "..", "a/b" or
  * "Shop" would write outside it, replace it, or never be listed. The HTTP schemas check it too; library callers

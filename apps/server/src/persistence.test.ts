@@ -91,6 +91,14 @@ describe('persistence', () => {
     await expect(CollectionRegistry.readStoredItems(dataDir, 'absent')).rejects.toThrow(
       join(dataDir, 'collections', 'absent', 'collection.json'),
     );
+    const file = join(dataDir, 'collections', 'broken', 'collection.json');
+    await mkdir(join(dataDir, 'collections', 'broken'));
+    await writeFile(file, '{ "name": ');
+    const broken = (await CollectionRegistry.readStored(dataDir)).find((stored) => stored.name === 'broken')!;
+    expect(broken).toMatchObject({ method: 'unknown', items: 0 });
+    // One line, naming the file once.
+    expect(broken.error!.split(file)).toHaveLength(2);
+    expect(broken.error).not.toContain('\n');
     await expect(CollectionRegistry.readStoredItems(dataDir, '../shop')).rejects.toThrow(
       /"\.\.\/shop" is not a collection name/,
     );

@@ -6,7 +6,7 @@ import { generateWorld } from '@cir/datasets';
 import { trainMiniClip } from '@cir/encoders';
 import { DEFAULT_MAI_STEPS, MAI_METHODS, prepareMaiContext, variantDirectory } from '@cir/models-mai';
 import type { Command } from 'commander';
-import { integerAtLeast, printResult } from '../output';
+import { CliError, integerAtLeast, printResult } from '../output';
 import { ProgressBar } from '../progress';
 import { compareMaiMethods, writeMaiReport } from './mai';
 
@@ -29,9 +29,25 @@ export interface DemoManifest {
   quick: boolean;
 }
 
+/**
+ * The manifest a finished `cir demo` wrote into `directory` (undefined when there is none).
+ * @throws naming the file when it is not JSON or lacks the folders it must name
+ */
 export async function readDemoManifest(directory: string): Promise<DemoManifest | undefined> {
   const file = join(resolve(directory), 'demo.json');
-  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as DemoManifest) : undefined;
+  if (!existsSync(file)) return undefined;
+  let manifest: Partial<DemoManifest>;
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${file}: not a demo manifest (${(error as Error).message}); run \`cir demo\` again`);
+  }
+  for (const key of ['world', 'encoder'] as const) {
+    if (typeof manifest?.[key] !== 'string' || manifest[key] === '') {
+      throw new CliError(`${file}: "${key}" is missing (a folder path); run \`cir demo\` again`);
+    }
+  }
+  return manifest as DemoManifest;
 }
 
 interface DemoOptions {

@@ -165,4 +165,29 @@ describe('cir eval embeddings', () => {
     );
     expect(unknown.error?.exitCode).toBe(2);
   });
+
+  it('refuses a split the protocol cannot score and an option it does not take (exit 2, before reading files)', async () => {
+    const refused: [string[], string][] = [
+      [
+        ['shoes', '--split', 'bogus'],
+        'shoes: unknown or unscorable split "bogus", expected one of eval, train',
+      ],
+      [['cirr', '--split', 'test1'], 'cirr: unknown or unscorable split "test1", expected one of val, train'],
+      [
+        ['fashioniq', '--category', 'hat'],
+        'fashioniq: unknown category "hat", expected one of dress, shirt, toptee',
+      ],
+      [['cirr', '--category', 'dress'], '--category applies to fashioniq only, not cirr'],
+      [['cirr', '--dialogs', 'x.json'], '--dialogs applies to chatir only, not cirr'],
+      [['chatir', '--split', 'val'], 'chatir takes no --split'],
+    ];
+    for (const [[benchmark, ...rest], message] of refused) {
+      const run = await runCli(
+        ...['eval', 'embeddings', '--benchmark', benchmark!, '--annotations', join(directory, 'missing')],
+        ...['--queries', 'q.npy', '--gallery', 'g.npy', ...rest],
+      );
+      expect(run.error?.exitCode).toBe(2);
+      expect(run.error?.message).toBe(message);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  FASHION_IQ_CATEGORIES,
   fashionIqPaths,
   fashionMtKind,
   loadChatIrDialogs,
@@ -31,6 +32,46 @@ import { CliError, printResult } from '../output';
 
 export const EMBEDDING_BENCHMARKS = ['fashioniq', 'cirr', 'shoes', 'chatir', 'fashionmt'] as const;
 type EmbeddingBenchmark = (typeof EMBEDDING_BENCHMARKS)[number];
+
+/**
+ * What each protocol takes: the --split values whose annotations hold targets (CIRR test1 and FashionIQ test keep
+ * theirs hidden), and whether --category or --dialogs mean anything to it.
+ */
+const PROTOCOL_OPTIONS: Record<
+  EmbeddingBenchmark,
+  { splits: readonly string[]; category: boolean; dialogs: boolean }
+> = {
+  fashioniq: { splits: ['val', 'train'], category: true, dialogs: false },
+  cirr: { splits: ['val', 'train'], category: false, dialogs: false },
+  shoes: { splits: ['eval', 'train'], category: false, dialogs: false },
+  chatir: { splits: [], category: false, dialogs: true },
+  fashionmt: { splits: ['test', 'train'], category: false, dialogs: false },
+};
+
+/** Refuses (exit 2) a split the protocol cannot score and an option it does not take, before any file is read. */
+function checkProtocolOptions(benchmark: EmbeddingBenchmark, options: EvalEmbeddingsOptions): void {
+  const takes = PROTOCOL_OPTIONS[benchmark];
+  if (options.split !== undefined && !takes.splits.includes(options.split)) {
+    throw new CliError(
+      takes.splits.length === 0
+        ? `${benchmark} takes no --split`
+        : `${benchmark}: unknown or unscorable split "${options.split}", expected one of ${takes.splits.join(', ')}`,
+      2,
+    );
+  }
+  if (options.category !== undefined) {
+    if (!takes.category) throw new CliError(`--category applies to fashioniq only, not ${benchmark}`, 2);
+    if (!(FASHION_IQ_CATEGORIES as readonly string[]).includes(options.category)) {
+      throw new CliError(
+        `fashioniq: unknown category "${options.category}", expected one of ${FASHION_IQ_CATEGORIES.join(', ')}`,
+        2,
+      );
+    }
+  }
+  if (options.dialogs !== undefined && !takes.dialogs) {
+    throw new CliError(`--dialogs applies to chatir only, not ${benchmark}`, 2);
+  }
+}
 
 interface EvalEmbeddingsOptions {
   benchmark: string;
@@ -94,6 +135,8 @@ export async function evaluateEmbeddings(
   options: EvalEmbeddingsOptions,
 ): Promise<{ result: object; table: string }> {
   const benchmark = options.benchmark as EmbeddingBenchmark;
+  // An unknown benchmark is refused by the switch's default below.
+  if (PROTOCOL_OPTIONS[benchmark]) checkProtocolOptions(benchmark, options);
   const root = options.annotations;
   switch (benchmark) {
     case 'fashioniq': {
@@ -295,7 +338,7 @@ export function registerEvalEmbeddings(evaluate: Command): void {
     )
     .option(
       '--split <split>',
-      'fashioniq/cirr: val (default); shoes: eval (default); fashionmt: test (default)',
+      'fashioniq/cirr: val (default) or train; shoes: eval (default) or train; fashionmt: test (default) or train; chatir: none',
     )
     .option(
       '--category <category>',

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   type CatalogEntry,
   CollectionRegistry,
+  catalogWords,
   filterCatalog,
   readCatalogFolder,
   type StoredCollection,
@@ -156,7 +157,8 @@ Examples:
     .addHelpText(
       'after',
       `
-"red sleev" finds "a red shirt with long sleeves"; "red" does not find "colored". With --demo, before the demo
+"red sleev" finds "a red shirt with long sleeves"; "red" does not find "colored"; a --find without letters or digits
+lists every item. With --demo, before the demo
 collection is first built (by \`cir serve --demo\` or \`cir query --demo\`), the items come from the demo's catalog
 folder: the same ids.
 
@@ -176,7 +178,8 @@ Examples:
       );
       const found = filterCatalog(items, options.find ?? '');
       const page = found.slice(options.offset, options.offset + options.limit);
-      const matching = options.find ? ` matching "${options.find}"` : '';
+      // A --find without letters or digits ("", "-") finds every item: say nothing of it.
+      const matching = catalogWords(options.find ?? '').length > 0 ? ` matching "${options.find}"` : '';
       const header =
         found.length === 0
           ? `no item of "${name}"${matching}`

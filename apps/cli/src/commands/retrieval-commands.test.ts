@@ -94,6 +94,17 @@ describe('cir index build / list, cir query', () => {
     });
     expect(await items('--find', 'no such product', '--json')).toMatchObject({ total: 0, items: [] });
     expect((await items('--json')).total).toBe(ids.length);
+    const blank = await runCli(
+      'index',
+      'items',
+      '--data-dir',
+      dataDir,
+      '--collection',
+      'shop',
+      '--find',
+      ' - ',
+    );
+    expect(blank.stdout.split('\n')[0]).toBe(`"shop": items 1–20 of ${ids.length}`);
     const text = await runCli(
       'index',
       'items',
@@ -139,6 +150,17 @@ describe('cir index build / list, cir query', () => {
       '--json',
     );
     expect(fromCatalog.error).toBeUndefined();
+    const corrupt = await mkdtemp(join(tmpdir(), 'cir-cli-demo-'));
+    await writeFile(join(corrupt, 'demo.json'), '{ world');
+    const unreadable = await runCli('index', 'items', '--demo', '--demo-dir', corrupt);
+    expect(unreadable.error?.exitCode).toBe(1);
+    expect(unreadable.error?.message).toMatch(
+      /demo\.json: not a demo manifest \(.*JSON.*\); run `cir demo` again/,
+    );
+    await writeFile(join(corrupt, 'demo.json'), '{}');
+    expect((await runCli('index', 'items', '--demo', '--demo-dir', corrupt)).error?.message).toMatch(
+      /demo\.json: "world" is missing/,
+    );
     expect(JSON.parse(fromCatalog.stdout)).toMatchObject({
       collection: 'demo',
       dataDir: join(world.catalog, 'server'),

@@ -1,6 +1,6 @@
 import { startServer, warmUp } from '@cir/server';
 import type { Command } from 'commander';
-import { CliError, integerAtLeast } from '../output';
+import { CliError, integerAtLeast, integerBetween } from '../output';
 import { ProgressBar } from '../progress';
 import {
   buildProgress,
@@ -33,7 +33,7 @@ export function registerServe(program: Command): void {
       ),
   )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'port (0 picks a free one)', integerAtLeast(0), 8080)
+    .option('--port <n>', 'port (0 picks a free one)', integerBetween(0, 65_535), 8080)
     .option('--token <token>', 'require Authorization: Bearer <token> on /v1/* (default $CIR_TOKEN)')
     .option('--session-ttl <minutes>', 'forget sessions idle this long', integerAtLeast(1), 30)
     .option('--catalog-root <dir>', 'only build collections from catalog folders inside this one')

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,17 @@ describe('trainMiniClip', () => {
         .reduce((sum, value, d) => sum + value * images.pooled[image * 8 + d]!, 0);
     expect(score(0, 0)).toBeGreaterThan(score(0, 1));
     expect(score(1, 1)).toBeGreaterThan(score(1, 0));
+  });
+
+  it('refuses a pairs file with fewer than two pairs, writing nothing', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'mini-clip-empty-'));
+    const pairsFile = join(folder, 'empty.jsonl');
+    await writeFile(pairsFile, '');
+    const outDirectory = join(folder, 'encoder');
+    await expect(trainMiniClip({ pairsFile, outDirectory })).rejects.toThrow(
+      `${pairsFile}: 0 image-caption pairs; training needs at least 2`,
+    );
+    expect(existsSync(outDirectory)).toBe(false);
   });
 
   it('names the missing file of an incomplete encoder folder', async () => {

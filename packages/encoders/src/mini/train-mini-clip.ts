@@ -78,6 +78,11 @@ export async function trainMiniClip(options: TrainMiniClipOptions): Promise<Trai
   const seed = options.seed ?? 1;
   options.onStage?.('reading pairs');
   const { records } = await loadImageCaptionPairs(options.pairsFile);
+  if (records.length < 2) {
+    throw new Error(
+      `${options.pairsFile}: ${records.length} image-caption pair${records.length === 1 ? '' : 's'}; training needs at least 2`,
+    );
+  }
   const folder = dirname(options.pairsFile);
   const order = new Rng(seed).shuffle(records.map((_record, index) => index));
   const heldOutCount = Math.min(
