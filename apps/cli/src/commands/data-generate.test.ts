@@ -79,6 +79,9 @@ describe('cir data generate', () => {
     await expect(run('--out', out, '--paraphrase-endpoint', 'http://127.0.0.1:1/v1')).rejects.toThrow(
       '--paraphrase-endpoint needs --paraphrase-model.',
     );
+    await expect(run('--out', out, '--paraphrase-model', 'tiny')).rejects.toThrow(
+      '--paraphrase-model names the model of --paraphrase-endpoint: give both.',
+    );
     await expect(
       run('--out', out, '--paraphrase-endpoint', 'http://127.0.0.1:1/v1', '--paraphrase-model', 'tiny'),
     ).rejects.toThrow(/^The paraphraser does not work: fetch failed/);

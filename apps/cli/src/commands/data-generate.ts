@@ -115,6 +115,9 @@ async function createParaphraser(options: GenerateOptions): Promise<Paraphraser 
   if (options.paraphraseEndpoint && !options.paraphraseModel) {
     throw new CliError('--paraphrase-endpoint needs --paraphrase-model.', 2);
   }
+  if (options.paraphraseModel && !options.paraphraseEndpoint) {
+    throw new CliError('--paraphrase-model names the model of --paraphrase-endpoint: give both.', 2);
+  }
   try {
     let paraphraser: Paraphraser;
     if (options.paraphraseEndpoint) {

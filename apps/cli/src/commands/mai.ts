@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@cir/core-tensor';
@@ -15,7 +16,7 @@ import {
   zeroShotResults,
 } from '@cir/models-mai';
 import type { Command } from 'commander';
-import { integerAtLeast, printResult } from '../output';
+import { CliError, integerAtLeast, printResult } from '../output';
 import { ProgressBar } from '../progress';
 
 interface MaiCommandOptions {
@@ -27,6 +28,12 @@ interface MaiCommandOptions {
 }
 
 async function context(options: MaiCommandOptions, bar: ProgressBar): Promise<MaiContext> {
+  if (!existsSync(options.data)) {
+    throw new CliError(
+      `${resolve(options.data)} does not exist: make a world with \`cir data generate --out <dir>\``,
+      2,
+    );
+  }
   return prepareMaiContext({
     dataDirectory: options.data,
     encoderDirectory: options.encoder,

@@ -16,13 +16,13 @@ import {
 interface QueryOptions extends RetrievalOptions {
   collection?: string;
   reference?: string;
-  text: string[];
+  text?: string[];
   limit: number;
   interactive?: boolean;
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function formatTurn(result: TurnResult, captions: ReadonlyMap<string, string | undefined>): string {
   const back = result.returnedTo
@@ -127,7 +127,7 @@ export function registerQuery(parent: Command): void {
   )
     .option('--collection <name>', 'collection to query (default "demo" with --demo)')
     .option('--reference <id>', 'the item the first turn starts from (required without --interactive)')
-    .option('--text <text>', 'a modification text; repeat for later turns', collect, [])
+    .option('--text <text>', 'a modification text; repeat for later turns', collect)
     .option('--limit <n>', 'results per turn', integerAtLeast(1), 10)
     .option(
       '--interactive',
@@ -178,15 +178,21 @@ Examples:
       const served = registry.servedForSession(name);
       const captions = new Map(served.items.map((item) => [item.id, item.caption]));
       const session = served.retriever.openSession();
+      const texts = options.text ?? [];
+      if (options.interactive && (texts.length > 0 || options.json)) {
+        throw new CliError('--interactive reads its turns from the terminal: drop --text and --json', 2);
+      }
+      if (texts.some((text) => text.trim() === ''))
+        throw new CliError('--text is empty: describe a change', 2);
       if (options.reference && !captions.has(options.reference)) {
         throw new CliError(`no item "${options.reference}" in collection "${name}": ${FIND_HINT}`, 2);
       }
       if (options.interactive) return interactive(session, served.items, captions, options);
-      if (options.text.length === 0) throw new CliError('give at least one --text (or --interactive)', 2);
+      if (texts.length === 0) throw new CliError('give at least one --text (or --interactive)', 2);
       if (!options.reference)
         throw new CliError('give --reference <id>: the item the first turn starts from', 2);
       const turns: (TurnResult & { text: string })[] = [];
-      for (const [index, text] of options.text.entries()) {
+      for (const [index, text] of texts.entries()) {
         const result = await session.turn({
           ...(index === 0 && { referenceId: options.reference }),
           text,

@@ -252,6 +252,27 @@ describe('cir index build / list, cir query', () => {
     );
     expect(unknownStart.error?.exitCode).toBe(2);
     expect(unknownStart.error?.message).toMatch(/no item "nope"/);
+    const reference = (await readCatalogFolder(world.catalog))[0]!.id;
+    const shop = [...common(), '--collection', 'shop', '--reference', reference];
+    for (const [args, message] of [
+      [
+        ['--interactive', '--text', 'red'],
+        '--interactive reads its turns from the terminal: drop --text and --json',
+      ],
+      [
+        ['--interactive', '--json'],
+        '--interactive reads its turns from the terminal: drop --text and --json',
+      ],
+      [['--text', 'red', '--text', '  '], '--text is empty: describe a change'],
+      [[], 'give at least one --text (or --interactive)'],
+    ] as const) {
+      const refused = await runCli('query', ...shop, ...args);
+      expect(refused.error?.exitCode).toBe(2);
+      expect(refused.error?.message).toBe(message);
+    }
+    const noWorld = await runCli('train', 'mai', '--data', join(dataDir, 'no-world'));
+    expect(noWorld.error?.exitCode).toBe(2);
+    expect(noWorld.error?.message).toMatch(/no-world does not exist: make a world with `cir data generate/);
     const unknownMethod = await runCli(
       'index',
       'build',
