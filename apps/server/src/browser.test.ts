@@ -130,6 +130,9 @@ describe.skipIf(!hasChromium)(
       expect(await testId(page, 'status').textContent()).toBe(
         `Collection "${COLLECTION}": ${found.total} products match “${category}”.`,
       );
+      // Nothing but punctuation is no filter.
+      await testId(page, 'catalog-filter').fill('€ -');
+      await expect.poll(() => testId(page, 'catalog-range').textContent()).toBe('1–24 of 210');
       await testId(page, 'catalog-filter').fill('no such product');
       await expect
         .poll(() => testId(page, 'catalog-range').textContent())
@@ -255,6 +258,35 @@ describe.skipIf(!hasChromium)(
       }
     });
 
+    it('shows the catalog of a collection whose rebuild is running (it still serves), and waits for a first build', async () => {
+      const second = await browser.newPage();
+      try {
+        second.setDefaultTimeout(20_000);
+        // The server's list, as it reads during a rebuild (with builtAt) and during a first build (without).
+        let builtAt: boolean = true;
+        await second.route('**/v1/collections', async (route) => {
+          const response = await route.fetch();
+          const { collections } = (await response.json()) as { collections: Record<string, unknown>[] };
+          const building = collections.map(({ builtAt: built, ...record }) => ({
+            ...record,
+            status: 'building',
+            ...(builtAt && { builtAt: built }),
+          }));
+          await route.fulfill({ response, json: { collections: building } });
+        });
+        await second.goto(`${server.url}/?collection=${COLLECTION}`);
+        await expect.poll(() => testId(second, 'catalog-item').count()).toBe(PAGE);
+        builtAt = false;
+        await second.reload();
+        await expect
+          .poll(() => testId(second, 'status').textContent())
+          .toBe(`Collection "${COLLECTION}" is being indexed…`);
+        expect(await testId(second, 'catalog-item').count()).toBe(0);
+      } finally {
+        await second.close();
+      }
+    });
+
     it('with a token: explains a 401, then works (images included) once the URL carries the token', async () => {
       const guarded = await startWithCollection(world, { token: TOKEN });
       const context = await browser.newContext();
@@ -274,6 +306,10 @@ describe.skipIf(!hasChromium)(
           .toBe(32);
         await tokenPage.reload();
         await expect.poll(() => testId(tokenPage, 'catalog-item').count()).toBe(24);
+        // An empty ?token= is no token: the saved one still works, and the parameter leaves the address bar.
+        await tokenPage.goto(`${guarded.url}/?token=&collection=${COLLECTION}`);
+        await expect.poll(() => testId(tokenPage, 'catalog-item').count()).toBe(24);
+        expect(tokenPage.url()).not.toContain('token');
       } finally {
         await context.close();
         await guarded.close();

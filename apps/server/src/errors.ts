@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** The one error shape every route answers with: `{ error: { code, message } }`. */
@@ -29,7 +31,11 @@ const FRAMEWORK_ERRORS: Record<string, { code: string; message?: string; status?
     code: 'invalid_json',
     message: 'the request body is empty but its content-type is application/json',
   },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    message: 'send the body as application/json (uploads: multipart/form-data)',
+  },
+  FST_ERR_BAD_URL: { code: 'bad_request', message: 'the URL is not valid: a %-escape does not decode' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', message: 'the request body is too large' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request' },
   FST_PARTS_LIMIT: { code: 'payload_too_large', message: 'too many parts in the multipart upload' },
@@ -75,6 +81,22 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   reply.status(500).send(errorBody('internal_error', 'internal server error'));
 }
 
+/**
+ * What the HTTP parser refuses before fastify sees a request (a bad content-length, headers over Node's limit: 431),
+ * answered on the socket in the JSON error shape: fastify's `clientErrorHandler` option.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message =
+    status === 431 ? 'the request headers (or its URL) are too large' : 'the request is not valid HTTP';
+  const body = JSON.stringify(errorBody(status === 431 ? 'headers_too_large' : 'bad_request', message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
   reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
 }
@@ -83,6 +105,8 @@ function codeForStatus(status: number): string {
   switch (status) {
     case 401:
       return 'unauthorized';
+    case 403:
+      return 'forbidden';
     case 404:
       return 'not_found';
     case 405:

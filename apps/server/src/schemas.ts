@@ -71,6 +71,13 @@ export const metricsSchema = {
     'Text exposition format 0.0.4: cir_turns_total, cir_turn_errors_total and cir_turn_duration_seconds by ' +
     'collection, cir_sessions_open, cir_collections by status, and the process metrics (process_*, nodejs_*: CPU, ' +
     'memory, event-loop lag, garbage-collection pauses).',
+  produces: ['text/plain'],
+  response: {
+    200: {
+      description: 'Prometheus text, format 0.0.4',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
+  },
 } as const;
 
 export const methodsSchema = {
@@ -283,7 +290,8 @@ export const turnSchema = {
         maxLength: 512,
         description: 'The item picked as the reference; the previous turn’s best result when absent.',
       },
-      text: { type: 'string', minLength: 1, maxLength: 2000 },
+      // At least one character that is not white space: "   " describes no change.
+      text: { type: 'string', minLength: 1, maxLength: 2000, pattern: '\\S' },
       limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
     },
   },

@@ -328,6 +328,19 @@ describe('uploads', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/collections/shop' })).json().status).not.toBe(
       'building',
     );
+    // A body that is not multipart at all, or stops in the middle of a file: 400, not a fault of the server.
+    const { payload: whole, headers: multipartHeaders } = await multipart([{ name: 'fine.png', bytes: png }]);
+    for (const [payload, headers] of [
+      ['garbage', { 'content-type': 'multipart/form-data' }],
+      ['garbage', { 'content-type': 'multipart/form-data; boundary=xyz' }],
+      [whole.subarray(0, whole.length - 100), multipartHeaders],
+    ] as const) {
+      expectError(
+        await app.inject({ method: 'POST', url: '/v1/collections/shop/images', payload, headers }),
+        400,
+        /the upload is not valid multipart\/form-data: /,
+      );
+    }
     const empty = await multipart([], { caption: 'no file' });
     expectError(
       await app.inject({ method: 'POST', url: '/v1/collections/shop/images', ...empty }),
@@ -421,6 +434,22 @@ describe('bad input', () => {
       400,
       /body\.limit must be <= 100/,
     );
+    expectError(
+      await app.inject({
+        method: 'POST',
+        url: `/v1/sessions/${id}/turns`,
+        payload: { referenceId: catalogIds[0], text: ' \t ' },
+      }),
+      400,
+      /body\.text must match pattern/,
+    );
+    const form = await app.inject({
+      method: 'POST',
+      url: '/v1/sessions',
+      payload: 'collection=shop',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expectError(form, 415, /send the body as application\/json/);
     expectError(
       await app.inject({ method: 'GET', url: '/v1/collections/shop/items?limit=-1' }),
       400,
@@ -554,6 +583,25 @@ describe('bad input', () => {
     }
     expectError(await app.inject({ method: 'GET', url: '/v1/collections/..%2Fshop/images/x' }), 400);
     expectError(await app.inject({ method: 'GET', url: '/v1/collections/.shop/items' }), 400);
+    // Long ids reach the schemas (and their 400 or the item table's 404), not the router's 414.
+    expectError(
+      await app.inject({ method: 'GET', url: `/v1/collections/shop/images/${'l'.repeat(300)}` }),
+      404,
+    );
+    expectError(
+      await app.inject({ method: 'GET', url: `/v1/collections/shop/images/${'l'.repeat(513)}` }),
+      400,
+      /params\.id must NOT have more than 512 characters/,
+    );
+    expectError(
+      await app.inject({ method: 'GET', url: `/v1/sessions/${'s'.repeat(101)}` }),
+      400,
+      /params\.id must NOT have more than 100 characters/,
+    );
+    // A %-escape that does not decode: the same error shape.
+    for (const url of ['/v1/sessions/%', '/v1/sessions/%FF%C0%AF']) {
+      expectError(await app.inject({ method: 'GET', url }), 400, /the URL is not valid/);
+    }
     expect(
       (await app.inject({ method: 'GET', url: `/v1/collections/shop/images/${catalogIds[0]}` })).statusCode,
     ).toBe(200);

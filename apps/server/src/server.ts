@@ -6,7 +6,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { CollectionRegistry } from './collections';
-import { errorBody, formatSchemaErrors, handleError, handleNotFound } from './errors';
+import { errorBody, formatSchemaErrors, handleClientError, handleError, handleNotFound } from './errors';
 import { ServerMetrics } from './metrics';
 import { collectionRoutes } from './routes/collection-routes';
 import { sessionRoutes } from './routes/session-routes';
@@ -61,6 +61,12 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
     schemaErrorFormatter: (errors, dataVariable) => formatSchemaErrors(errors, dataVariable),
     // Answered below in the JSON error shape.
     return503OnClosing: false,
+    // Item ids reach 128 characters in uploads and more from catalog file names: let the schemas (512 for an image
+    // id, 100 for a session id) answer a 400, instead of the router's 414 at 100 characters.
+    routerOptions: { maxParamLength: 2048 },
+    // Errors raised before routing (a URL that does not decode) and by the HTTP parser, in the JSON error shape too.
+    frameworkErrors: handleError,
+    clientErrorHandler: handleClientError,
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
@@ -91,6 +97,7 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
       tags: [
         { name: 'collections', description: 'Catalogs indexed by a retrieval method' },
         { name: 'sessions', description: 'Multi-turn conversations with a collection' },
+        { name: 'server', description: 'Health, methods and metrics of the server itself' },
       ],
       ...(options.token !== undefined && {
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { decodeImage, ImageDecodeError } from '@cir/datasets';
 import type { FastifyRequest } from 'fastify';
 import type { StagedUpload } from './collections';
-import { badRequest, payloadTooLarge } from './errors';
+import { ApiError, badRequest, payloadTooLarge } from './errors';
 
 export interface UploadLimits {
   /** Largest accepted file, in bytes. */
@@ -94,8 +94,20 @@ export async function receiveImages(
     return { directory, images };
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
-    throw error;
+    throw malformedUpload(error) ?? error;
   }
+}
+
+/**
+ * The multipart parser's own errors ("Multipart: Boundary not found", "Unexpected end of form") carry neither an
+ * HTTP status nor a system error code: the client sent a body that is not multipart/form-data, a 400. Errors with a
+ * status (ours, the plugin's limits) or a code (the disk) stay as they are.
+ */
+function malformedUpload(error: unknown): ApiError | undefined {
+  if (!(error instanceof Error) || error instanceof ApiError) return undefined;
+  const { statusCode, code } = error as { statusCode?: number; code?: string };
+  if (statusCode !== undefined || code !== undefined) return undefined;
+  return badRequest(`the upload is not valid multipart/form-data: ${error.message}`, 'invalid_multipart');
 }
 
 /** The last path segment of the name the client sent: browsers send a bare name, others may not. */

@@ -73,13 +73,14 @@ function setBusy(change) {
 /** The token comes once in the URL (`?token=`), then lives in sessionStorage, out of the address bar. */
 function readToken() {
   const url = new URL(window.location.href);
-  const fromUrl = url.searchParams.get('token');
+  // An empty `?token=` is no token: it neither replaces the saved one nor stays in the address bar.
+  const fromUrl = url.searchParams.get('token') || undefined;
+  if (url.searchParams.has('token')) {
+    url.searchParams.delete('token');
+    window.history.replaceState(null, '', url);
+  }
   try {
-    if (fromUrl) {
-      sessionStorage.setItem(TOKEN_KEY, fromUrl);
-      url.searchParams.delete('token');
-      window.history.replaceState(null, '', url);
-    }
+    if (fromUrl) sessionStorage.setItem(TOKEN_KEY, fromUrl);
     return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
   } catch {
     // Storage can be disabled (private modes, strict settings): the URL's token still works for this page.
@@ -335,7 +336,8 @@ async function waitUntilReady() {
   for (;;) {
     const collection = state.collections.find((candidate) => candidate.name === state.collection);
     if (!collection) throw new Error(`there is no collection "${state.collection}"`);
-    if (collection.status === 'ready') return;
+    // A rebuild reports "building" while the previous state still serves (it has a builtAt): no need to wait.
+    if (collection.status === 'ready' || (collection.status === 'building' && collection.builtAt)) return;
     if (collection.status === 'failed') {
       throw new Error(
         `collection "${collection.name}" failed to build: ${collection.error ?? 'no reason given'}`,
@@ -377,7 +379,9 @@ async function loadCatalog(offset = state.catalogOffset) {
 function filterCatalogSoon() {
   clearTimeout(filterCatalogSoon.timer);
   filterCatalogSoon.timer = setTimeout(() => {
-    const query = element('catalog-filter').value.trim();
+    // Only letters and digits count (the server ignores the rest): "€" or "-" is no filter.
+    const typed = element('catalog-filter').value.trim();
+    const query = /[\p{L}\p{N}]/u.test(typed) ? typed : '';
     if (query === state.catalogQuery) return;
     state.catalogQuery = query;
     guarded(() => loadCatalog(0));
