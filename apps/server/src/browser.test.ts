@@ -258,6 +258,38 @@ describe.skipIf(!hasChromium)(
       }
     });
 
+    it('keeps what the shopper did while a turn ran: a product picked meanwhile, a new session started meanwhile', async () => {
+      const slow = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        slow.setDefaultTimeout(20_000);
+        // Every turn answers 800 ms late: time to click while it runs.
+        await slow.route('**/turns', async (route) => {
+          await new Promise((resolve) => setTimeout(resolve, 800));
+          await route.continue();
+        });
+        await slow.goto(`${server.url}/?collection=${COLLECTION}`);
+        await expect.poll(() => testId(slow, 'catalog-item').count()).toBe(PAGE);
+        await testId(slow, 'catalog-item').nth(1).click();
+        await testId(slow, 'modification-input').fill('is red');
+        await testId(slow, 'search-button').click();
+        const picked = testId(slow, 'catalog-item').nth(5);
+        const pickedCaption = await picked.getAttribute('title');
+        await picked.click();
+        await expect.poll(() => testId(slow, 'history-turn').count()).toBe(1);
+        expect(await testId(slow, 'reference').textContent()).toContain(pickedCaption);
+        expect(await picked.getAttribute('aria-pressed')).toBe('true');
+
+        await testId(slow, 'modification-input').fill('in blue');
+        await testId(slow, 'search-button').click();
+        await testId(slow, 'new-session-button').click();
+        await expect.poll(() => testId(slow, 'busy').isHidden()).toBe(true);
+        expect(await testId(slow, 'history-turn').count()).toBe(0);
+        expect(await testId(slow, 'result-item').count()).toBe(0);
+      } finally {
+        await slow.close();
+      }
+    });
+
     it('shows the catalog of a collection whose rebuild is running (it still serves), and waits for a first build', async () => {
       const second = await browser.newPage();
       try {

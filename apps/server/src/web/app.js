@@ -412,12 +412,18 @@ async function search() {
   }
   const referenceId = state.reference?.id ?? state.results[0]?.id;
   const body = { text, limit: RESULT_LIMIT, ...(state.reference && { referenceId }) };
+  // What the shopper may change while the turn runs: a product picked meanwhile stays the next reference, and an
+  // answer for a session ended meanwhile (New session, another collection) is dropped.
+  const sessionAtStart = state.sessionId;
+  const referenceAtStart = state.reference;
   const response = await api('POST', sessionPath('/turns'), body).catch(forgetExpiredSession);
+  if (state.sessionId !== sessionAtStart) return;
+  const pickedMeanwhile = state.reference !== referenceAtStart ? state.reference : undefined;
   state.turns = [
     ...state.turns.filter((turn) => turn.turn < response.turn),
     { turn: response.turn, referenceId, returnedTo: response.returnedTo, text, results: response.results },
   ];
-  showTurnResults(response.results);
+  showTurnResults(response.results, pickedMeanwhile);
   input.value = '';
   const back = response.returnedTo
     ? `, back to ${seenItems.get(response.returnedTo)?.caption || response.returnedTo}`
@@ -435,12 +441,15 @@ function revealResults() {
   if (top < 0 || top > window.innerHeight / 2) element('results-heading').scrollIntoView({ block: 'start' });
 }
 
-/** Shows a turn's results; the top one is the next turn's reference until the shopper clicks another. */
-function showTurnResults(results) {
+/**
+ * Shows a turn's results; the top one is the next turn's reference until the shopper clicks another (`picked`: one
+ * they clicked while the turn ran).
+ */
+function showTurnResults(results, picked) {
   state.results = results;
   for (const result of results) remember(result);
   const top = results[0];
-  state.reference = top && { id: top.id, imageUrl: top.imageUrl, caption: top.caption };
+  state.reference = picked ?? (top && { id: top.id, imageUrl: top.imageUrl, caption: top.caption });
   renderSession();
 }
 
