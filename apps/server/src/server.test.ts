@@ -443,6 +443,23 @@ describe('bad input', () => {
       400,
       /body\.text must match pattern/,
     );
+    // Body types are not coerced (the query string's are: it is text).
+    for (const [url, payload, message] of [
+      [
+        `/v1/sessions/${id}/turns`,
+        { referenceId: catalogIds[0], text: 'red', limit: '5' },
+        /body\.limit must be integer/,
+      ],
+      [`/v1/sessions/${id}/rollback`, { turn: '1' }, /body\.turn must be integer/],
+      [
+        '/v1/collections',
+        { name: 'x', catalog: world.catalog, replace: 'true' },
+        /body\.replace must be boolean/,
+      ],
+      ['/v1/collections', { name: 1, catalog: world.catalog }, /body\.name must be string/],
+    ] as const) {
+      expectError(await app.inject({ method: 'POST', url, payload }), 400, message);
+    }
     const form = await app.inject({
       method: 'POST',
       url: '/v1/sessions',

@@ -14,6 +14,7 @@ import { webRoutes } from './routes/web-routes';
 import { healthSchema, metricsSchema } from './schemas';
 import { SessionRegistry } from './sessions';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS, MAX_FILES_PER_UPLOAD } from './upload-images';
+import { strictBodyValidatorFactory } from './validation';
 import { WEB_FOLDER } from './web-folder';
 
 export interface ServerOptions {
@@ -58,6 +59,8 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
     logger: options.logger ?? false,
     // Unknown body fields are refused rather than silently dropped, so a misspelt field is a 400.
     ajv: { customOptions: { removeAdditional: false } },
+    // Nor are a body's types coerced: "limit": "5" is a 400 too.
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidatorFactory() } },
     schemaErrorFormatter: (errors, dataVariable) => formatSchemaErrors(errors, dataVariable),
     // Answered below in the JSON error shape.
     return503OnClosing: false,
