@@ -393,14 +393,19 @@ export class CollectionRegistry {
     let items: CollectionItem[] = [];
     await replaceDirectory(directory, async (temporary) => {
       items = await placeImages(temporary, sources);
-      await retriever.encodeGallery(
-        items.map((item) => ({
-          id: item.id,
-          imagePath: join(temporary, item.image),
-          ...(item.caption !== undefined && { caption: item.caption }),
-        })),
-        { onProgress: (done, total) => this.options.onBuildProgress?.(name, done, total) },
-      );
+      const placed = items.map((item) => join(temporary, item.image));
+      await retriever
+        .encodeGallery(
+          items.map((item, index) => ({
+            id: item.id,
+            imagePath: placed[index]!,
+            ...(item.caption !== undefined && { caption: item.caption }),
+          })),
+          { onProgress: (done, total) => this.options.onBuildProgress?.(name, done, total) },
+        )
+        .catch((error: unknown) => {
+          throw new Error(namedBySource((error as Error).message, placed, sources));
+        });
       const retrieverDirectory = join(temporary, RETRIEVER_FOLDER);
       await mkdir(retrieverDirectory, { recursive: true });
       await retriever.save(retrieverDirectory);
@@ -478,6 +483,16 @@ export class CollectionRegistry {
  * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
  * `<name>.old-…`, which a killed build leaves beside it.
  */
+/**
+ * An encoder's error names the copy of an image in the build's temporary folder: name the file the image came from
+ * (a catalog folder's, an upload's) instead, on one line. `placed[i]` is the copy of `sources[i]`.
+ */
+function namedBySource(message: string, placed: readonly string[], sources: readonly ImageSource[]): string {
+  const index = placed.findIndex((path) => message.includes(path));
+  const named = index < 0 ? message : message.replaceAll(placed[index]!, sources[index]!.path);
+  return named.replace(/\s+/g, ' ').trim();
+}
+
 /** Why `file` could not be read, naming it once (the JSON reader's messages start with the file already). */
 function unreadable(file: string, error: unknown): string {
   const message = (error as Error).message.replace(/\s+/g, ' ');

@@ -503,6 +503,24 @@ describe('bad input', () => {
     await expectHealthy(app);
   });
 
+  it('names the catalog file of an image that fails to decode in a build, not its copy in the temporary folder', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'cir-corrupt-catalog-'));
+    scratchFolders.push(folder);
+    await writeFile(join(folder, 'fine.png'), await solidPng(16, [200, 10, 10]));
+    await writeFile(join(folder, 'broken.png'), 'not a picture at all');
+    await app.inject({
+      method: 'POST',
+      url: '/v1/collections',
+      payload: { name: 'corrupt', catalog: folder },
+    });
+    const record = await waitUntilBuilt(app, 'corrupt');
+    expect(record.status).toBe('failed');
+    expect(record.error).toContain(join(folder, 'broken.png'));
+    expect(record.error).not.toContain('.tmp-');
+    expect(record.error).not.toContain('\n');
+    await app.inject({ method: 'DELETE', url: '/v1/collections/corrupt' });
+  });
+
   it('checks collection requests: unknown method, existing name, missing catalog, first build running', async () => {
     const unknownMethod = await app.inject({
       method: 'POST',
