@@ -323,6 +323,8 @@ describe('uploads', () => {
         headers,
       });
       expectError(response, 400, message);
+      expect(response.json().error.code).toBe('invalid_image');
+      expect(response.json().error.message).not.toContain('\n');
       await expectHealthy(app);
     }
     expect((await app.inject({ method: 'GET', url: '/v1/collections/shop' })).json().status).not.toBe(

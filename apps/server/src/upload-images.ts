@@ -134,16 +134,18 @@ export function itemId(fileName: string): string {
 /** @returns the extension the image is stored with */
 async function checkImage(name: string, path: string, limits: UploadLimits): Promise<string> {
   const bytes = await readFile(path);
-  if (bytes.length === 0) throw badRequest(`file "${name}" is empty`);
+  // One code for every file that is not a usable image, whatever is wrong with it.
+  if (bytes.length === 0) throw badRequest(`file "${name}" is empty`, 'invalid_image');
   const format = FORMATS.find((candidate) => candidate.matches(bytes));
-  if (!format) throw badRequest(`file "${name}" is not a PNG, JPEG or WebP image`);
+  if (!format) throw badRequest(`file "${name}" is not a PNG, JPEG or WebP image`, 'invalid_image');
   try {
     // decodeImage compares width × height from the header with maxPixels before decoding a single pixel.
     await decodeImage(bytes, { maxPixels: limits.maxPixels });
   } catch (error) {
     if (!(error instanceof ImageDecodeError)) throw error;
     if (/pixels, over the limit/.test(error.detail)) throw payloadTooLarge(`file "${name}" ${error.detail}`);
-    throw badRequest(`file "${name}" ${error.detail}`, 'invalid_image');
+    // libvips' details run over several lines: one line.
+    throw badRequest(`file "${name}" ${error.detail.replace(/\s+/g, ' ').trim()}`, 'invalid_image');
   }
   return format.extension;
 }
