@@ -94,30 +94,13 @@ describe('cir index build / list, cir query', () => {
     });
     expect(await items('--find', 'no such product', '--json')).toMatchObject({ total: 0, items: [] });
     expect((await items('--json')).total).toBe(ids.length);
-    const blank = await runCli(
-      'index',
-      'items',
-      '--data-dir',
-      dataDir,
-      '--collection',
-      'shop',
-      '--find',
-      ' - ',
-    );
-    expect(blank.stdout.split('\n')[0]).toBe(`"shop": items 1–20 of ${ids.length}`);
-    const text = await runCli(
-      'index',
-      'items',
-      '--data-dir',
-      dataDir,
-      '--collection',
-      'shop',
-      '--find',
-      category,
-      '--limit',
-      '2',
-    );
-    expect(text.stdout.split('\n')[0]).toBe(
+    // Without --json: the first line says what was found.
+    const header = async (...args: string[]) =>
+      (await runCli('index', 'items', '--data-dir', dataDir, '--collection', 'shop', ...args)).stdout.split(
+        '\n',
+      )[0];
+    expect(await header('--find', ' - ')).toBe(`"shop": items 1–20 of ${ids.length}`);
+    expect(await header('--find', category, '--limit', '2')).toBe(
       `"shop": items 1–2 of ${inCategory.length} matching "${category}"`,
     );
 
