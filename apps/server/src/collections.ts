@@ -13,7 +13,7 @@ import {
   RETRIEVER_FOLDER,
   readCollectionManifest,
 } from './collection-files';
-import { badRequest, conflict, notFound } from './errors';
+import { badRequest, conflict, notFound, oneLine } from './errors';
 import { RetrieverLease } from './retriever-lease';
 import { COLLECTION_NAME_PATTERN } from './schemas';
 
@@ -480,22 +480,18 @@ export class CollectionRegistry {
 }
 
 /**
- * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
- * `<name>.old-…`, which a killed build leaves beside it.
- */
-/**
  * An encoder's error names the copy of an image in the build's temporary folder: name the file the image came from
  * (a catalog folder's, an upload's) instead, on one line. `placed[i]` is the copy of `sources[i]`.
  */
 function namedBySource(message: string, placed: readonly string[], sources: readonly ImageSource[]): string {
   const index = placed.findIndex((path) => message.includes(path));
   const named = index < 0 ? message : message.replaceAll(placed[index]!, sources[index]!.path);
-  return named.replace(/\s+/g, ' ').trim();
+  return oneLine(named);
 }
 
 /** Why `file` could not be read, naming it once (the JSON reader's messages start with the file already). */
 function unreadable(file: string, error: unknown): string {
-  const message = (error as Error).message.replace(/\s+/g, ' ');
+  const message = oneLine((error as Error).message);
   return message.startsWith(file) ? message : `cannot read ${file}: ${message}`;
 }
 
@@ -513,6 +509,10 @@ function checkCollectionName(name: string): void {
   }
 }
 
+/**
+ * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
+ * `<name>.old-…`, which a killed build leaves beside it.
+ */
 function collectionNames(entries: readonly string[]): string[] {
   return [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) => NAME.test(name)).sort();
 }

@@ -51,6 +51,11 @@ const FRAMEWORK_ERRORS: Record<string, { code: string; message?: string; status?
   FST_BEARER_AUTH_INVALID_AUTHORIZATION_HEADER: { code: 'unauthorized' },
 };
 
+/** A message on one line: a decoder's or a reader's details may run over several. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }

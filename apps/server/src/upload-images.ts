@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { decodeImage, ImageDecodeError } from '@cir/datasets';
 import type { FastifyRequest } from 'fastify';
 import type { StagedUpload } from './collections';
-import { ApiError, badRequest, payloadTooLarge } from './errors';
+import { ApiError, badRequest, oneLine, payloadTooLarge } from './errors';
 
 export interface UploadLimits {
   /** Largest accepted file, in bytes. */
@@ -144,8 +144,8 @@ async function checkImage(name: string, path: string, limits: UploadLimits): Pro
   } catch (error) {
     if (!(error instanceof ImageDecodeError)) throw error;
     if (/pixels, over the limit/.test(error.detail)) throw payloadTooLarge(`file "${name}" ${error.detail}`);
-    // libvips' details run over several lines: one line.
-    throw badRequest(`file "${name}" ${error.detail.replace(/\s+/g, ' ').trim()}`, 'invalid_image');
+    // libvips' details run over several lines.
+    throw badRequest(`file "${name}" ${oneLine(error.detail)}`, 'invalid_image');
   }
   return format.extension;
 }

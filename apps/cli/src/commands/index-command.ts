@@ -211,11 +211,14 @@ async function storedItems(
   name: string,
   catalog?: string,
 ): Promise<readonly CatalogEntry[]> {
-  const stored = await CollectionRegistry.readStored(dataDir);
-  if (!stored.some((collection) => collection.name === name)) {
+  try {
+    return await CollectionRegistry.readStoredItems(dataDir, name);
+  } catch (error) {
+    // Only now list the data folder (it reads every collection.json): is the collection there but unreadable?
+    const stored = await CollectionRegistry.readStored(dataDir);
+    if (stored.some((collection) => collection.name === name)) throw error;
     if (catalog) return readCatalogFolder(catalog);
     const known = stored.map((collection) => collection.name).join(', ') || 'none';
     throw new CliError(`no collection "${name}" in ${dataDir} (it has: ${known})`, 2);
   }
-  return CollectionRegistry.readStoredItems(dataDir, name);
 }
