@@ -122,7 +122,10 @@ export async function placeImages(
   }));
 }
 
-/** The URL the API serves an item's image at. */
-export function imageUrl(collection: string, id: string): string {
-  return `/v1/collections/${collection}/images/${encodeURIComponent(id)}`;
+/**
+ * The URL the API serves an item's image at, in one state of the collection (`version`): the bytes behind it never
+ * change, so browsers may cache them for good, and a session opened before a rebuild keeps its pictures.
+ */
+export function imageUrl(collection: string, id: string, version: string): string {
+  return `/v1/collections/${collection}/images/${encodeURIComponent(id)}?v=${version}`;
 }

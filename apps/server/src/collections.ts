@@ -47,6 +47,12 @@ export interface ServedCollection {
   name: string;
   method: string;
   builtAt: string;
+  /** Names this state in its image URLs (`?v=`): `builtAt` in ms, base 36. */
+  version: string;
+  /**
+   * The state's folder: `collections/<name>` while it serves; after a rebuild, while sessions opened on it remain,
+   * `collections/<name>.retired-<version>` (deleted after their end, or at the next start).
+   */
   directory: string;
   retriever: ComposedRetriever;
   /** Disposes the retriever once neither the collection nor any session uses it. */
@@ -68,6 +74,8 @@ interface Collection {
   served?: ServedCollection;
   /** Item table of the folder on disk, kept even when its retriever could not be loaded. */
   stored?: readonly CollectionItem[];
+  /** States a rebuild replaced whose sessions remain, by version: their images are still served. */
+  retired: Map<string, ServedCollection>;
   pendingBuilds: number;
   buildingItems?: number;
   error?: string;
@@ -84,6 +92,8 @@ export interface CollectionRegistryOptions {
 }
 
 const NAME = new RegExp(COLLECTION_NAME_PATTERN);
+/** Marks the folder of a replaced state kept for its sessions: `<name>.retired-<version>`. */
+const RETIRED_MARKER = '.retired-';
 
 /**
  * Every collection of a data folder. Builds run one at a time per collection, in the order they were asked for,
@@ -188,12 +198,29 @@ export class CollectionRegistry {
     return this.require(name).served?.items ?? [];
   }
 
-  /** The file of an item's image, looked up in the item table: never a path built from the request. */
-  imageFile(name: string, id: string): string {
-    const served = this.require(name).served;
-    const item = served?.byId.get(id);
-    if (!served || !item) throw notFound(`collection "${name}" has no item "${id}"`);
-    return join(served.directory, item.image);
+  /** The version of the served state, which its image URLs carry (`0` while a first build runs). */
+  version(name: string): string {
+    return this.require(name).served?.version ?? '0';
+  }
+
+  /**
+   * The file of an item's image, looked up in an item table: never a path built from the request. With `version`,
+   * in that state of the collection while it serves or while sessions opened on it remain (`exact`: that URL
+   * always gives these bytes); without it, or for a state no longer kept, in the served state.
+   */
+  imageFile(name: string, id: string, version?: string): { file: string; exact: boolean } {
+    const collection = this.require(name);
+    const { served } = collection;
+    const state =
+      version === undefined
+        ? undefined
+        : served?.version === version
+          ? served
+          : collection.retired.get(version);
+    const chosen = state ?? served;
+    const item = chosen?.byId.get(id);
+    if (!chosen || !item) throw notFound(`collection "${name}" has no item "${id}"`);
+    return { file: join(chosen.directory, item.image), exact: state !== undefined };
   }
 
   /**
@@ -288,7 +315,7 @@ export class CollectionRegistry {
   }
 
   private register(name: string, method: string): Collection {
-    const collection: Collection = { name, method, pendingBuilds: 0 };
+    const collection: Collection = { name, method, pendingBuilds: 0, retired: new Map() };
     this.collections.set(name, collection);
     return collection;
   }
@@ -338,10 +365,10 @@ export class CollectionRegistry {
         const list = sources();
         collection.buildingItems = list.length;
         const method = collection.method;
-        const served = await this.build(collection.name, method, list);
         const previous = collection.served;
+        const { served, kept } = await this.build(collection.name, method, list, previous);
         collection.served = served;
-        previous?.lease.retire();
+        if (previous) this.retire(collection, previous, kept);
         // Deleted while building: nobody will serve the new state.
         if (this.collections.get(collection.name) !== collection) served.lease.retire();
         collection.stored = served.items;
@@ -369,12 +396,34 @@ export class CollectionRegistry {
     });
   }
 
-  private async build(name: string, method: string, sources: ImageSource[]): Promise<ServedCollection> {
+  /**
+   * Lets go of a state a rebuild replaced. Its retriever and its files (`kept`: where the rebuild moved its folder)
+   * stay while sessions opened on it remain.
+   */
+  private retire(collection: Collection, state: ServedCollection, kept: string | undefined): void {
+    if (kept !== undefined) {
+      state.directory = kept;
+      collection.retired.set(state.version, state);
+      state.lease.whenDisposed(() => {
+        collection.retired.delete(state.version);
+        this.enqueue(collection.name, () => rm(kept, { recursive: true, force: true }));
+      });
+    }
+    state.lease.retire();
+  }
+
+  /** Builds a new state; the folder of `previous` is kept beside the new one (`kept`) for its sessions. */
+  private async build(
+    name: string,
+    method: string,
+    sources: ImageSource[],
+    previous: ServedCollection | undefined,
+  ): Promise<{ served: ServedCollection; kept?: string }> {
     if (sources.length === 0) throw new Error('no images to build from');
     const directory = join(this.root, name);
     const retriever = await this.options.provider.create(method);
     try {
-      return await this.buildWith(retriever, name, method, directory, sources);
+      return await this.buildWith(retriever, name, method, directory, sources, previous);
     } catch (error) {
       // Not served: free it now.
       retriever.dispose?.();
@@ -388,38 +437,47 @@ export class CollectionRegistry {
     method: string,
     directory: string,
     sources: ImageSource[],
-  ): Promise<ServedCollection> {
-    const builtAt = new Date().toISOString();
+    previous: ServedCollection | undefined,
+  ): Promise<{ served: ServedCollection; kept?: string }> {
+    // Each state of a collection has its own version, even when two builds end within a millisecond.
+    const builtAt = new Date(
+      Math.max(Date.now(), (Date.parse(previous?.builtAt ?? '') || 0) + 1),
+    ).toISOString();
     let items: CollectionItem[] = [];
-    await replaceDirectory(directory, async (temporary) => {
-      items = await placeImages(temporary, sources);
-      const placed = items.map((item) => join(temporary, item.image));
-      await retriever
-        .encodeGallery(
-          items.map((item, index) => ({
-            id: item.id,
-            imagePath: placed[index]!,
-            ...(item.caption !== undefined && { caption: item.caption }),
-          })),
-          { onProgress: (done, total) => this.options.onBuildProgress?.(name, done, total) },
-        )
-        .catch((error: unknown) => {
-          throw new Error(namedBySource((error as Error).message, placed, sources));
-        });
-      const retrieverDirectory = join(temporary, RETRIEVER_FOLDER);
-      await mkdir(retrieverDirectory, { recursive: true });
-      await retriever.save(retrieverDirectory);
-      const manifest: CollectionManifest = {
-        formatVersion: COLLECTION_FORMAT_VERSION,
-        name,
-        method,
-        builtAt,
-        items,
-      };
-      // Written last: a folder with a collection.json is a complete one.
-      await writeJsonAtomic(join(temporary, COLLECTION_FILE), manifest);
-    });
-    return served(name, method, builtAt, directory, retriever, items);
+    const keepPreviousAt = previous && `${directory}${RETIRED_MARKER}${previous.version}`;
+    const kept = await replaceDirectory(
+      directory,
+      async (temporary) => {
+        items = await placeImages(temporary, sources);
+        const placed = items.map((item) => join(temporary, item.image));
+        await retriever
+          .encodeGallery(
+            items.map((item, index) => ({
+              id: item.id,
+              imagePath: placed[index]!,
+              ...(item.caption !== undefined && { caption: item.caption }),
+            })),
+            { onProgress: (done, total) => this.options.onBuildProgress?.(name, done, total) },
+          )
+          .catch((error: unknown) => {
+            throw new Error(namedBySource((error as Error).message, placed, sources));
+          });
+        const retrieverDirectory = join(temporary, RETRIEVER_FOLDER);
+        await mkdir(retrieverDirectory, { recursive: true });
+        await retriever.save(retrieverDirectory);
+        const manifest: CollectionManifest = {
+          formatVersion: COLLECTION_FORMAT_VERSION,
+          name,
+          method,
+          builtAt,
+          items,
+        };
+        // Written last: a folder with a collection.json is a complete one.
+        await writeJsonAtomic(join(temporary, COLLECTION_FILE), manifest);
+      },
+      keepPreviousAt === undefined ? {} : { keepPreviousAt },
+    );
+    return { served: served(name, method, builtAt, directory, retriever, items), ...(kept && { kept }) };
   }
 
   private enqueue(name: string, job: () => Promise<unknown>): void {
@@ -436,6 +494,12 @@ export class CollectionRegistry {
 
   private async loadAll(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    // Folders kept for the sessions of a replaced state: sessions do not outlive the process that held them.
+    await Promise.all(
+      (await readdir(this.root))
+        .filter((entry) => entry.includes(RETIRED_MARKER))
+        .map((entry) => rm(join(this.root, entry), { recursive: true, force: true })),
+    );
     for (const name of collectionNames(await readdir(this.root))) {
       const directory = join(this.root, name);
       await restoreInterruptedReplace(directory);
@@ -451,7 +515,7 @@ export class CollectionRegistry {
 
   /** A folder that cannot be loaded becomes a failed collection, never a crash. */
   private async load(name: string, directory: string): Promise<Collection> {
-    const collection: Collection = { name, method: 'unknown', pendingBuilds: 0 };
+    const collection: Collection = { name, method: 'unknown', pendingBuilds: 0, retired: new Map() };
     try {
       const manifest = await readCollectionManifest(directory);
       collection.method = manifest.method;
@@ -511,10 +575,16 @@ function checkCollectionName(name: string): void {
 
 /**
  * The collection names a folder's entries stand for, sorted: `<name>` itself, and `<name>.tmp-…` and
- * `<name>.old-…`, which a killed build leaves beside it.
+ * `<name>.old-…`, which a killed build leaves beside it (not `<name>.retired-…`, which outlives a deleted one).
  */
 function collectionNames(entries: readonly string[]): string[] {
-  return [...new Set(entries.map((entry) => entry.split('.')[0]!))].filter((name) => NAME.test(name)).sort();
+  return [
+    ...new Set(
+      entries.filter((entry) => !entry.includes(RETIRED_MARKER)).map((entry) => entry.split('.')[0]!),
+    ),
+  ]
+    .filter((name) => NAME.test(name))
+    .sort();
 }
 
 function served(
@@ -529,10 +599,16 @@ function served(
     name,
     method,
     builtAt,
+    version: versionOf(builtAt),
     directory,
     retriever,
     lease: new RetrieverLease(retriever),
     items,
     byId: new Map(items.map((item) => [item.id, item])),
   };
+}
+
+/** A state's version: its build time in ms, base 36 (`0` for a `builtAt` that is not a date). */
+function versionOf(builtAt: string): string {
+  return (Date.parse(builtAt) || 0).toString(36);
 }

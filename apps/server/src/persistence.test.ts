@@ -77,6 +77,19 @@ describe('persistence', () => {
     await expectPreviousState(await start());
   });
 
+  it('deletes at start the folders kept for the sessions of a replaced state (sessions end with the process)', async () => {
+    const collections = join(dataDir, 'collections');
+    // One of a served collection, and one left by a collection deleted while its sessions remained.
+    await cp(join(collections, 'shop'), join(collections, 'shop.retired-abc'), { recursive: true });
+    await cp(join(collections, 'shop'), join(collections, 'gone.retired-abc'), { recursive: true });
+    expect(await CollectionRegistry.readStored(dataDir)).toEqual([
+      { name: 'shop', method: 'mai', items: 210, builtAt },
+    ]);
+    const app = await start();
+    expect(await readdir(collections)).toEqual(['shop']);
+    await expectPreviousState(app);
+  });
+
   it('reads a stored collection and its items from the files alone (no model), naming what is missing', async () => {
     expect(await CollectionRegistry.readStored(dataDir)).toEqual([
       { name: 'shop', method: 'mai', items: 210, builtAt },

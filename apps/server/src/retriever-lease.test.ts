@@ -25,4 +25,18 @@ describe('RetrieverLease', () => {
     lease.retire();
     expect(retriever.disposals).toBe(1);
   });
+
+  it('runs whenDisposed callbacks once, at disposal, or at once when already disposed', async () => {
+    const lease = new RetrieverLease((await fakeProvider().create('fake')) as never);
+    const calls: string[] = [];
+    lease.whenDisposed(() => calls.push('before'));
+    lease.acquire();
+    lease.retire();
+    expect(calls).toEqual([]);
+    lease.release();
+    expect(calls).toEqual(['before']);
+    lease.whenDisposed(() => calls.push('after'));
+    lease.retire();
+    expect(calls).toEqual(['before', 'after']);
+  });
 });

@@ -202,6 +202,17 @@ export const imageSchema = {
     required: ['name', 'id'],
     properties: { name: collectionName, id: { type: 'string', minLength: 1, maxLength: 512 } },
   },
+  querystring: {
+    type: 'object',
+    properties: {
+      v: {
+        type: 'string',
+        pattern: '^[0-9a-z]{1,16}$',
+        description:
+          'The collection state the URL was given for (the imageUrl of items and turns carries it): its image even after a rebuild, while sessions opened on it remain, cacheable for good; without it, or for a state no longer kept, the served image.',
+      },
+    },
+  },
   produces: ['image/png', 'image/jpeg', 'image/webp'],
   response: {
     200: { description: 'The image file, with its content-type.', type: 'string', format: 'binary' },

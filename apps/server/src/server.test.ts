@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +81,9 @@ describe('a shopper’s conversation', () => {
     expect(page.items[0]).toEqual({
       id: catalogIds[2],
       caption: expect.any(String),
-      imageUrl: `/v1/collections/happy/images/${catalogIds[2]}`,
+      imageUrl: expect.stringMatching(
+        new RegExp(`^/v1/collections/happy/images/${catalogIds[2]}\\?v=[0-9a-z]+$`),
+      ),
     });
     // The catalog filter: words of the id or caption, paged like the whole table.
     const category = catalogIds[2]!.split('-')[0]!;
@@ -211,7 +213,11 @@ describe('a shopper’s conversation', () => {
     expect(await waitUntilBuilt(app, 'shop')).toMatchObject({ status: 'ready', items: 211 });
     const items = (await app.inject({ method: 'GET', url: '/v1/collections/shop/items?offset=210' })).json();
     expect(items.items).toEqual([
-      { id: 'red-square', caption: 'a plain red square', imageUrl: '/v1/collections/shop/images/red-square' },
+      {
+        id: 'red-square',
+        caption: 'a plain red square',
+        imageUrl: `/v1/collections/shop/images/red-square?v=${app.collections.version('shop')}`,
+      },
     ]);
     const newSession = await openSession('shop');
     const withNewItem = await app.inject({
@@ -267,6 +273,65 @@ describe('uploads', () => {
     expect(await readFile(join(dataDir, 'collections', 'uploaded', 'images', 'blue.png'))).toEqual(
       Buffer.from(blue),
     );
+  });
+
+  it('keeps the pictures of a session opened before a rebuild until it ends, at URLs browsers may cache', async () => {
+    const red = await solidPng(16, [200, 30, 30]);
+    const green = await solidPng(16, [30, 200, 30]);
+    const upload = async (bytes: Uint8Array) => {
+      const { payload, headers } = await multipart([{ name: 'square.png', bytes }]);
+      const url = '/v1/collections/versions/images';
+      expect((await app.inject({ method: 'POST', url, payload, headers })).statusCode).toBe(202);
+      expect((await waitUntilBuilt(app, 'versions')).status).toBe('ready');
+    };
+    const image = (url: string) => app.inject({ method: 'GET', url });
+    await upload(red);
+    const id = await openSession('versions');
+    const turn = await app.inject({
+      method: 'POST',
+      url: `/v1/sessions/${id}/turns`,
+      payload: { referenceId: 'square', text: 'in green' },
+    });
+    const before = turn.json().results[0].imageUrl as string;
+    expect(before).toBe(`/v1/collections/versions/images/square?v=${app.collections.version('versions')}`);
+
+    // The upload replaces the picture of "square": the session's URL still gives the one it was shown.
+    await upload(green);
+    const after = (await app.inject({ method: 'GET', url: '/v1/collections/versions/items' })).json().items[0]
+      .imageUrl as string;
+    expect(after).not.toBe(before);
+    const old = await image(before);
+    expect(old.statusCode).toBe(200);
+    expect(old.rawPayload).toEqual(Buffer.from(red));
+    expect(old.headers['cache-control']).toBe('max-age=31536000, immutable');
+    const current = await image(after);
+    expect(current.rawPayload).toEqual(Buffer.from(green));
+    expect(current.headers['cache-control']).toBe('max-age=31536000, immutable');
+    // Without a version, or with an unknown one: the served picture, which may change.
+    for (const url of [
+      '/v1/collections/versions/images/square',
+      '/v1/collections/versions/images/square?v=zz',
+    ]) {
+      const unversioned = await image(url);
+      expect(unversioned.rawPayload).toEqual(Buffer.from(green));
+      expect(unversioned.headers['cache-control']).toBe('no-cache');
+    }
+    const folders = async () =>
+      (await readdir(join(dataDir, 'collections'))).filter((entry) => entry.startsWith('versions'));
+    expect(await folders()).toEqual(['versions', `versions.retired-${before.split('?v=')[1]}`]);
+    // The session's turn history keeps its URLs too.
+    const history = (await app.inject({ method: 'GET', url: `/v1/sessions/${id}` })).json();
+    expect(history.turns[0].results[0].imageUrl).toBe(before);
+
+    // Its last session over, the old state's folder goes, and its URL falls back to the served picture.
+    expect((await app.inject({ method: 'DELETE', url: `/v1/sessions/${id}` })).statusCode).toBe(204);
+    await new Promise((resolve) => setImmediate(resolve));
+    await app.collections.whenIdle('versions');
+    expect(await folders()).toEqual(['versions']);
+    const gone = await image(before);
+    expect(gone.rawPayload).toEqual(Buffer.from(green));
+    expect(gone.headers['cache-control']).toBe('no-cache');
+    expectError(await image('/v1/collections/versions/images/square?v=NOT-A-VERSION'), 400);
   });
 
   it('refuses a file over the byte limit with 413 naming the file and the limit', async () => {

@@ -60,6 +60,7 @@ async function fakeServedCollection(): Promise<ServedCollection> {
     name: 'c',
     method: 'fake',
     builtAt: '',
+    version: '0',
     directory: '',
     items: [],
     byId: new Map(),

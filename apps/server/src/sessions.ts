@@ -189,7 +189,7 @@ export class SessionRegistry {
           return {
             id: hit.id,
             score: hit.score,
-            imageUrl: imageUrl(collection.name, hit.id),
+            imageUrl: imageUrl(collection.name, hit.id, collection.version),
             ...(caption !== undefined && { caption }),
           };
         }),

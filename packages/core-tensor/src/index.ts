@@ -23,7 +23,11 @@ export {
   saveCheckpoint,
   stepCheckpointPath,
 } from './checkpoint/checkpoint';
-export type { DirectoryReplaceStage, ReplaceDirectoryHooks } from './checkpoint/replace-directory';
+export type {
+  DirectoryReplaceStage,
+  ReplaceDirectoryHooks,
+  ReplaceDirectoryOptions,
+} from './checkpoint/replace-directory';
 export { replaceDirectory, restoreInterruptedReplace } from './checkpoint/replace-directory';
 export type {
   NamedTensor,

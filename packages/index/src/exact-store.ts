@@ -169,8 +169,8 @@ export class ExactStore implements VectorStore {
    * complete on disk.
    */
   save(directory: string, options: SaveExactStoreOptions = {}): Promise<void> {
-    return this.queue.run(() =>
-      replaceDirectory(
+    return this.queue.run(async () => {
+      await replaceDirectory(
         directory,
         async (temporaryDirectory) => {
           const vectors = this.vectors.subarray(0, this.size * this.dim);
@@ -196,8 +196,8 @@ export class ExactStore implements VectorStore {
           await writeStoreManifest(temporaryDirectory, manifest);
         },
         options.hooks,
-      ),
-    );
+      );
+    });
   }
 
   async close(): Promise<void> {}

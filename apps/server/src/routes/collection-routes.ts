@@ -89,35 +89,39 @@ export async function collectionRoutes(
       const { name } = request.params;
       const { offset, limit, q } = request.query;
       const items = filterCatalog(collections.items(name), q ?? '');
+      const version = collections.version(name);
       return {
         total: items.length,
         items: items.slice(offset, offset + limit).map((item) => ({
           id: item.id,
           ...(item.caption !== undefined && { caption: item.caption }),
-          imageUrl: imageUrl(name, item.id),
+          imageUrl: imageUrl(name, item.id, version),
         })),
       };
     },
   );
 
-  app.get<{ Params: { name: string; id: string } }>(
+  app.get<{ Params: { name: string; id: string }; Querystring: { v?: string } }>(
     '/collections/:name/images/:id',
     { schema: { tags: ['collections'], ...imageSchema } },
     async (request, reply) => {
       const { name, id } = request.params;
-      const file = collections.imageFile(name, id);
+      const { file, exact } = collections.imageFile(name, id, request.query.v);
       // Gone between the lookup and the read: a rebuild swapped the folder.
       const size = (await stat(file).catch(() => undefined))?.size;
       if (size === undefined) throw notFound(`collection "${name}" has no item "${id}"`);
-      return reply
-        .header(
-          'content-type',
-          IMAGE_CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-        )
-        .header('content-length', size)
-        .header('x-content-type-options', 'nosniff')
-        .header('cache-control', 'no-cache')
-        .send(createReadStream(file));
+      return (
+        reply
+          .header(
+            'content-type',
+            IMAGE_CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          )
+          .header('content-length', size)
+          .header('x-content-type-options', 'nosniff')
+          // A versioned URL names bytes that never change; any other may show another picture after a rebuild.
+          .header('cache-control', exact ? 'max-age=31536000, immutable' : 'no-cache')
+          .send(createReadStream(file))
+      );
     },
   );
 }

@@ -7,7 +7,10 @@ import { basename, dirname, join } from 'node:path';
  * disk, move the previous `<directory>` aside to `<directory>.old-<random>`, rename the new one in and delete the
  * old one. The rename into place is the commit point: a process killed before it leaves the previous store,
  * which `restoreInterruptedReplace` puts back if the kill came between the two renames; a kill after it leaves
- * the new store. One process writes a given store directory at a time.
+ * the new store. One process writes a given store directory at a time. With `keepPreviousAt` the previous directory
+ * is moved there instead of being deleted (e.g. a server still reading it for the sessions opened on it): a name
+ * outside this module's `tmp-`/`old-` markers, which no replace clears, so its owner deletes it, and after a crash
+ * must find and delete it itself.
  */
 
 /** Points after which a replace can be interrupted; crash tests throw or stop there. */
@@ -18,15 +21,27 @@ export interface ReplaceDirectoryHooks {
   afterStage?: (stage: DirectoryReplaceStage) => void | Promise<void>;
 }
 
+export interface ReplaceDirectoryOptions extends ReplaceDirectoryHooks {
+  /**
+   * Where to move the previous directory once the new one is in place, instead of deleting it. Must not exist yet;
+   * if the move fails the previous directory is deleted as usual (the replace itself has succeeded by then).
+   */
+  keepPreviousAt?: string;
+}
+
 const temporaryMarker = 'tmp-';
 const previousMarker = 'old-';
 
-/** Replaces `directory` by the one `write` fills (see above); `write` gets the empty temporary directory. */
+/**
+ * Replaces `directory` by the one `write` fills (see above); `write` gets the empty temporary directory.
+ * @returns `keepPreviousAt` when the previous directory was moved there; undefined when there was none, or it was
+ *   deleted
+ */
 export async function replaceDirectory(
   directory: string,
   write: (temporaryDirectory: string) => Promise<void>,
-  hooks: ReplaceDirectoryHooks = {},
-): Promise<void> {
+  options: ReplaceDirectoryOptions = {},
+): Promise<string | undefined> {
   await restoreInterruptedReplace(directory);
   // Whatever still lies beside `directory` is debris of a killed replace (we are the only writer).
   await Promise.all(
@@ -43,18 +58,28 @@ export async function replaceDirectory(
     await rm(temporaryDirectory, { recursive: true, force: true });
     throw error;
   }
-  await hooks.afterStage?.('temporary-complete');
+  await options.afterStage?.('temporary-complete');
 
   let previousDirectory: string | undefined;
   if (await pathExists(directory)) {
     previousDirectory = `${directory}.${previousMarker}${randomToken()}`;
     await rename(directory, previousDirectory);
-    await hooks.afterStage?.('previous-moved-aside');
+    await options.afterStage?.('previous-moved-aside');
   }
   await rename(temporaryDirectory, directory);
   await syncPath(dirname(directory));
-  await hooks.afterStage?.('moved-into-place');
-  if (previousDirectory !== undefined) await rm(previousDirectory, { recursive: true, force: true });
+  await options.afterStage?.('moved-into-place');
+  if (previousDirectory === undefined) return undefined;
+  if (options.keepPreviousAt !== undefined) {
+    try {
+      await rename(previousDirectory, options.keepPreviousAt);
+      return options.keepPreviousAt;
+    } catch {
+      // E.g. the path exists: the new directory is in place all the same, so the replace has succeeded.
+    }
+  }
+  await rm(previousDirectory, { recursive: true, force: true });
+  return undefined;
 }
 
 /**
