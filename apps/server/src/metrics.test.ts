@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTinyShop, type TinyShop } from './__fixtures__/tiny-world';
+import { badRequest } from './errors';
+import { ServerMetrics } from './metrics';
 import type { CirServer } from './server';
 
 let shop: TinyShop;
@@ -49,7 +51,8 @@ describe('GET /v1/metrics', () => {
 
     const after = (await app.inject({ method: 'GET', url: '/v1/metrics', headers })).body;
     expect(sample(after, 'cir_turns_total{collection="shop"}')).toBe(2);
-    expect(sample(after, 'cir_turn_errors_total{collection="shop"}')).toBe(1);
+    expect(sample(after, 'cir_turn_errors_total{collection="shop",kind="client"}')).toBe(1);
+    expect(sample(after, 'cir_turn_errors_total{collection="shop",kind="server"}')).toBeUndefined();
     expect(sample(after, 'cir_turn_duration_seconds_count{collection="shop"}')).toBe(2);
     expect(sample(after, 'cir_turn_duration_seconds_sum{collection="shop"}')).toBeGreaterThan(0);
     expect(sample(after, 'cir_turn_duration_seconds_bucket{le="+Inf",collection="shop"}')).toBe(2);
@@ -63,5 +66,17 @@ describe('GET /v1/metrics', () => {
       paths: Record<string, unknown>;
     };
     expect(document.paths['/v1/metrics']).toBeDefined();
+  });
+
+  it("tells a shopper's bad input (4xx) from the server's own failures", async () => {
+    const metrics = new ServerMetrics({ list: () => [] } as never, { count: () => 0 } as never);
+    metrics.observeTurn('c', 3);
+    metrics.observeTurn('c', 1, badRequest('unknown referenceId'));
+    metrics.observeTurn('c', 1, badRequest('first turn without a reference'));
+    metrics.observeTurn('c', 2, new Error('the turn worker exited'));
+    const text = await metrics.text();
+    expect(sample(text, 'cir_turns_total{collection="c"}')).toBe(1);
+    expect(sample(text, 'cir_turn_errors_total{collection="c",kind="client"}')).toBe(2);
+    expect(sample(text, 'cir_turn_errors_total{collection="c",kind="server"}')).toBe(1);
   });
 });

@@ -69,7 +69,8 @@ export const metricsSchema = {
   summary: 'Prometheus metrics',
   description:
     'Text exposition format 0.0.4: cir_turns_total, cir_turn_errors_total and cir_turn_duration_seconds by ' +
-    'collection, cir_sessions_open, cir_collections by status, and the process metrics (process_*, nodejs_*: CPU, ' +
+    'collection (the errors also by kind: client for a 4xx answer, server for the others), cir_sessions_open, ' +
+    'cir_collections by status, and the process metrics (process_*, nodejs_*: CPU, ' +
     'memory, event-loop lag, garbage-collection pauses).',
   produces: ['text/plain'],
   response: {

@@ -125,7 +125,7 @@ export async function createServer(options: ServerOptions): Promise<CirServer> {
   const sessions = new SessionRegistry({
     ...(options.sessionTtlMs !== undefined && { ttlMs: options.sessionTtlMs }),
     ...(options.maxSessions !== undefined && { maxSessions: options.maxSessions }),
-    onTurn: (collection, ms, failed) => metrics.observeTurn(collection, ms, failed),
+    onTurn: (collection, ms, error) => metrics.observeTurn(collection, ms, error),
   });
   const metrics = new ServerMetrics(collections, sessions);
   const stagingRoot = join(dataDir, 'uploads');

@@ -35,9 +35,9 @@ export interface SessionRegistryOptions {
   now?: () => number;
   /**
    * Called after each turn of a known session with its collection, its time in ms (from this call to its answer)
-   * and whether it failed (e.g. the server's metrics).
+   * and, when it failed, its error (e.g. the server's metrics).
    */
-  onTurn?: (collection: string, ms: number, failed: boolean) => void;
+  onTurn?: (collection: string, ms: number, error?: unknown) => void;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
@@ -144,11 +144,11 @@ export class SessionRegistry {
     const collection = session.collection.name;
     return answer.then(
       (turn) => {
-        onTurn(collection, performance.now() - started, false);
+        onTurn(collection, performance.now() - started);
         return turn;
       },
       (error: unknown) => {
-        onTurn(collection, performance.now() - started, true);
+        onTurn(collection, performance.now() - started, error);
         throw error;
       },
     );
