@@ -319,6 +319,38 @@ describe.skipIf(!hasChromium)(
       }
     });
 
+    it('stops waiting for a collection being built once the shopper picks another', async () => {
+      const page = await browser.newPage();
+      try {
+        page.setDefaultTimeout(20_000);
+        // A second collection, in its first build for as long as the test runs.
+        await page.route('**/v1/collections', async (route) => {
+          const response = await route.fetch();
+          const { collections } = (await response.json()) as { collections: Record<string, unknown>[] };
+          const building = { name: 'arriving', method: 'mai', items: 5, status: 'building' };
+          await route.fulfill({ response, json: { collections: [building, ...collections] } });
+        });
+        const catalogRequests: string[] = [];
+        page.on('request', (request) => {
+          if (request.url().includes('/items?')) catalogRequests.push(request.url());
+        });
+        await page.goto(`${server.url}/?collection=arriving`);
+        await expect
+          .poll(() => testId(page, 'status').textContent())
+          .toBe('Collection "arriving" is being indexed…');
+        await testId(page, 'collection-select').selectOption(COLLECTION);
+        await expect.poll(() => testId(page, 'catalog-item').count()).toBe(PAGE);
+        // Past the next poll of the first choice's wait, which used to load the catalog a second time.
+        await page.waitForTimeout(2_500);
+        expect(catalogRequests).toHaveLength(1);
+        expect(await testId(page, 'status').textContent()).toMatch(
+          new RegExp(`^Collection "${COLLECTION}": `),
+        );
+      } finally {
+        await page.close();
+      }
+    });
+
     it('with a token: explains a 401, then works (images included) once the URL carries the token', async () => {
       const guarded = await startWithCollection(world, { token: TOKEN });
       const context = await browser.newContext();

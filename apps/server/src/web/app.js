@@ -17,6 +17,8 @@ const state = {
   catalogQuery: '',
   /** Counts catalog requests, so that an answer overtaken by a newer request is dropped. */
   catalogRequests: 0,
+  /** Counts collection choices, so that a wait for a collection being built ends when the shopper picks another. */
+  collectionChoices: 0,
   sessionId: undefined,
   /** The next turn's reference: { id, imageUrl, caption }. */
   reference: undefined,
@@ -318,7 +320,9 @@ async function loadCollections() {
 }
 
 async function chooseCollection(name) {
+  const choice = ++state.collectionChoices;
   if (state.sessionId) await endSession();
+  if (choice !== state.collectionChoices) return;
   state.collection = name;
   state.catalogOffset = 0;
   state.catalogQuery = '';
@@ -327,17 +331,22 @@ async function chooseCollection(name) {
   const url = new URL(window.location.href);
   url.searchParams.set('collection', name);
   window.history.replaceState(null, '', url);
-  await waitUntilReady();
+  if (!(await waitUntilReady(choice))) return;
   await loadCatalog();
 }
 
-/** A collection still being indexed has no catalog to show yet: poll until it is ready or has failed. */
-async function waitUntilReady() {
+/**
+ * A collection still being indexed has no catalog to show yet: poll until it is ready or has failed. Resolves false
+ * when the shopper has chosen another collection meanwhile (that choice polls for itself).
+ */
+async function waitUntilReady(choice) {
   for (;;) {
+    if (choice !== state.collectionChoices) return false;
     const collection = state.collections.find((candidate) => candidate.name === state.collection);
     if (!collection) throw new Error(`there is no collection "${state.collection}"`);
     // A rebuild reports "building" while the previous state still serves (it has a builtAt): no need to wait.
-    if (collection.status === 'ready' || (collection.status === 'building' && collection.builtAt)) return;
+    if (collection.status === 'ready' || (collection.status === 'building' && collection.builtAt))
+      return true;
     if (collection.status === 'failed') {
       throw new Error(
         `collection "${collection.name}" failed to build: ${collection.error ?? 'no reason given'}`,
