@@ -57,5 +57,36 @@ Start with:
   registerQuery(program);
   registerServe(program);
   registerBench(program);
+  replaceHelpCommands(program);
   return program;
+}
+
+/**
+ * `cir help <command> [<subcommand>…]` on the program and on every command group. Commander's own help command
+ * answers a name it does not know with the whole help on stderr and no word of what is wrong, and reads only one
+ * name (`cir help index build` showed the help of `index`).
+ */
+function replaceHelpCommands(command: Command): void {
+  if (command.commands.length === 0) return;
+  for (const subcommand of command.commands) replaceHelpCommands(subcommand);
+  command.helpCommand(false);
+  command
+    .command('help [command...]')
+    .description('display help for command')
+    .action((names: string[]) => {
+      let target = command;
+      for (const name of names) {
+        const next = target.commands.find(
+          (candidate) => candidate.name() === name || candidate.aliases().includes(name),
+        );
+        if (!next) {
+          return target.error(`error: unknown command '${name}'`, {
+            exitCode: 2,
+            code: 'commander.unknownCommand',
+          });
+        }
+        target = next;
+      }
+      target.help();
+    });
 }
