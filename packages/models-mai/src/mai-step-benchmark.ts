@@ -27,7 +27,7 @@ export interface MaiStepBenchmarkResult {
 }
 
 /**
- * One MAI training step at the fixed shape of ARCHITECTURE.md: B=32, 3 turns, d=128, 4 heads, 16 learned queries,
+ * One MAI training step at the fixed shape of the design card (`../shared/ARCHITECTURE.md`, beside the repository): B=32, 3 turns, d=128, 4 heads, 16 learned queries,
  * 16 caption tokens, 24 modification-text tokens, 17 patch tokens, BSA and MSA 2 layers each (FFN ×4), MIO keeping
  * 16 of 32 by DPC-kNN (k=5), the four CCL terms per turn, AdamW. Inputs are random frozen-encoder tokens.
  */

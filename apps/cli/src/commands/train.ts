@@ -49,7 +49,10 @@ export function registerTrain(program: Command): void {
       '--data <path>',
       'a world folder from `cir data generate` (uses captions.jsonl) or a pairs file',
     )
-    .requiredOption('--out <dir>', 'encoder folder to write (config.json, model.safetensors, tokenizer.json)')
+    .requiredOption(
+      '--out <dir>',
+      'encoder folder to write (config.json, model.safetensors, tokenizer.json, tokenizer_config.json)',
+    )
     .option('--epochs <n>', 'passes over the training pairs', integerAtLeast(1), 3)
     .option(
       '--batch-size <n>',
