@@ -115,7 +115,7 @@ export function registerDemo(program: Command): void {
       'after',
       `
 Every stage is reused when its output exists, and training resumes after an interruption: run the same command
-again. The full demo takes roughly 10–15 minutes on 2 CPU cores; --quick about 3.
+again. The full demo takes roughly 4–12 minutes on 2 CPU cores, depending on the machine; --quick about 3.
 
 Then:
   cir serve --demo          the web page over the demo catalog, MAI answering (http://127.0.0.1:8080)
