@@ -58,6 +58,18 @@ async function startWithCollection(
 
 const testId = (page: Page, id: string) => page.getByTestId(id);
 
+/** Makes the page see the server's `GET /v1/collections` list as `rewrite` changes it. */
+function rewriteCollections(
+  page: Page,
+  rewrite: (collections: Record<string, unknown>[]) => Record<string, unknown>[],
+): Promise<unknown> {
+  return page.route('**/v1/collections', async (route) => {
+    const response = await route.fetch();
+    const { collections } = (await response.json()) as { collections: Record<string, unknown>[] };
+    await route.fulfill({ response, json: { collections: rewrite(collections) } });
+  });
+}
+
 describe.skipIf(!hasChromium)(
   hasChromium ? 'the web page in chromium' : `the web page in chromium (skipped: ${CHROMIUM} is missing)`,
   () => {
@@ -296,16 +308,13 @@ describe.skipIf(!hasChromium)(
         second.setDefaultTimeout(20_000);
         // The server's list, as it reads during a rebuild (with builtAt) and during a first build (without).
         let builtAt: boolean = true;
-        await second.route('**/v1/collections', async (route) => {
-          const response = await route.fetch();
-          const { collections } = (await response.json()) as { collections: Record<string, unknown>[] };
-          const building = collections.map(({ builtAt: built, ...record }) => ({
+        await rewriteCollections(second, (collections) =>
+          collections.map(({ builtAt: built, ...record }) => ({
             ...record,
             status: 'building',
             ...(builtAt && { builtAt: built }),
-          }));
-          await route.fulfill({ response, json: { collections: building } });
-        });
+          })),
+        );
         await second.goto(`${server.url}/?collection=${COLLECTION}`);
         await expect.poll(() => testId(second, 'catalog-item').count()).toBe(PAGE);
         builtAt = false;
@@ -324,12 +333,10 @@ describe.skipIf(!hasChromium)(
       try {
         page.setDefaultTimeout(20_000);
         // A second collection, in its first build for as long as the test runs.
-        await page.route('**/v1/collections', async (route) => {
-          const response = await route.fetch();
-          const { collections } = (await response.json()) as { collections: Record<string, unknown>[] };
-          const building = { name: 'arriving', method: 'mai', items: 5, status: 'building' };
-          await route.fulfill({ response, json: { collections: [building, ...collections] } });
-        });
+        await rewriteCollections(page, (collections) => [
+          { name: 'arriving', method: 'mai', items: 5, status: 'building' },
+          ...collections,
+        ]);
         const catalogRequests: string[] = [];
         page.on('request', (request) => {
           if (request.url().includes('/items?')) catalogRequests.push(request.url());
